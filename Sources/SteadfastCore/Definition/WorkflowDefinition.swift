@@ -1,0 +1,172 @@
+import Foundation
+
+/// A checked, compiled workflow definition: what the interpreter runs.
+///
+/// Build one from JSON (``init(json:registry:)``) or with the Swift DSL; both give the same
+/// tree. Every problem — a malformed activity, an expression syntax error, an unknown variable —
+/// is reported at once, with its activity path and column.
+public struct WorkflowDefinition: Sendable {
+    public let name: String
+    public let version: String
+    /// The declared variables with their initial values.
+    public let variables: [String: JSONValue]
+    /// The variables whose values are the instance's correlation keys.
+    public let keys: [String]
+    public let body: Activity
+    /// The custom activities this definition's `invoke`s may call.
+    public let registry: ActivityRegistry
+    public let identity: DefinitionIdentity
+    let root: Node
+
+    /// Checks and compiles a definition.
+    ///
+    /// - Parameter checkInvokes: when true, an `invoke` naming an activity missing from
+    ///   `registry` is a problem; pass false to validate a definition without its host.
+    public init(
+        name: String,
+        version: String,
+        variables: [String: JSONValue] = [:],
+        keys: [String] = [],
+        body: Activity,
+        registry: ActivityRegistry = ActivityRegistry(),
+        checkInvokes: Bool = true
+    ) throws(DefinitionError) {
+        var compiler = DefinitionCompiler(variables: variables, keys: keys, registry: checkInvokes ? registry : nil)
+        compiler.checkHeader(name: name, version: version)
+        let root = compiler.compile(body, path: "body")
+        compiler.checkCreatesInstancePlacement(body)
+        guard compiler.problems.isEmpty, let root else { throw DefinitionError(problems: compiler.problems) }
+        self.name = name
+        self.version = version
+        self.variables = variables
+        self.keys = keys
+        self.body = body
+        self.registry = registry
+        self.root = root
+        let document = Self.document(name: name, version: version, variables: variables, keys: keys, body: body)
+        self.identity = DefinitionIdentity(name: name, version: version, fingerprint: Fingerprint.of(document.jsonText))
+    }
+
+    /// Reads a definition from its JSON document.
+    public init(json data: Data, registry: ActivityRegistry = ActivityRegistry(), checkInvokes: Bool = true)
+        throws(DefinitionError)
+    {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(data, what: "the definition")
+        } catch {
+            throw DefinitionError(problems: [DefinitionProblem(path: "", message: error.message)])
+        }
+        try self.init(document: document, registry: registry, checkInvokes: checkInvokes)
+    }
+
+    /// Reads a definition from an already parsed JSON document.
+    public init(document: JSONValue, registry: ActivityRegistry = ActivityRegistry(), checkInvokes: Bool = true)
+        throws(DefinitionError)
+    {
+        guard case .object(let fields) = document else {
+            throw DefinitionError(problems: [
+                DefinitionProblem(path: "", message: "a definition must be a JSON object with name, version and body")
+            ])
+        }
+        var problems: [DefinitionProblem] = []
+        let allowed = ["$schema", "name", "version", "description", "variables", "keys", "body"]
+        for key in fields.keys.sorted() where !allowed.contains(key) {
+            problems.append(DefinitionProblem(path: "", field: key, message: "unknown field; expected \(allowed.joined(separator: ", "))"))
+        }
+        func string(_ key: String) -> String {
+            switch fields[key] {
+            case .string(let value): return value
+            case nil: problems.append(DefinitionProblem(path: "", field: key, message: "missing required field"))
+            case let other?: problems.append(DefinitionProblem(path: "", field: key, message: "must be a string, not a \(other.typeName)"))
+            }
+            return ""
+        }
+        let name = string("name")
+        let version = string("version")
+        var variables: [String: JSONValue] = [:]
+        switch fields["variables"] {
+        case .object(let declared)?: variables = declared
+        case nil: break
+        case let other?:
+            problems.append(DefinitionProblem(path: "", field: "variables", message: "must be an object of names and initial values, not a \(other.typeName)"))
+        }
+        var keys: [String] = []
+        switch fields["keys"] {
+        case .array(let items)?:
+            for (index, item) in items.enumerated() {
+                if case .string(let key) = item { keys.append(key) } else {
+                    problems.append(DefinitionProblem(path: "", field: "keys[\(index)]", message: "must be a variable name"))
+                }
+            }
+        case nil: break
+        case let other?:
+            problems.append(DefinitionProblem(path: "", field: "keys", message: "must be an array of variable names, not a \(other.typeName)"))
+        }
+        var body: Activity?
+        if let bodyValue = fields["body"] {
+            body = Activity.decode(bodyValue, path: "body", problems: &problems)
+        } else {
+            problems.append(DefinitionProblem(path: "", field: "body", message: "missing required field"))
+        }
+        guard problems.isEmpty, let body else { throw DefinitionError(problems: problems) }
+        try self.init(
+            name: name, version: version, variables: variables, keys: keys, body: body, registry: registry,
+            checkInvokes: checkInvokes)
+    }
+
+    /// The definition as a JSON document, in the format ``init(json:registry:checkInvokes:)`` reads.
+    public var jsonValue: JSONValue {
+        Self.document(name: name, version: version, variables: variables, keys: keys, body: body)
+    }
+
+    private static func document(
+        name: String, version: String, variables: [String: JSONValue], keys: [String], body: Activity
+    ) -> JSONValue {
+        .object([
+            "name": .string(name), "version": .string(version), "variables": .object(variables),
+            "keys": .array(keys.map { .string($0) }), "body": body.jsonValue,
+        ])
+    }
+
+    /// The operations whose messages may start a new instance (Receives with `createsInstance`).
+    public var creatingOperations: [String] {
+        var operations: [String] = []
+        body.visit { activity in
+            if case .receive(let receive) = activity, receive.createsInstance { operations.append(receive.operation) }
+        }
+        return operations
+    }
+
+    /// The correlation keys receives correlate on, by operation.
+    public var receiveOperations: [String: String?] {
+        var operations: [String: String?] = [:]
+        body.visit { activity in
+            if case .receive(let receive) = activity { operations[receive.operation] = receive.correlateOn }
+        }
+        return operations
+    }
+}
+
+extension Activity {
+    /// Calls `visitor` on this activity and every activity inside it, in document order.
+    public func visit(_ visitor: (Activity) -> Void) {
+        visitor(self)
+        switch self {
+        case .sequence(let items), .parallel(let items): items.forEach { $0.visit(visitor) }
+        case .if(_, let then, let otherwise):
+            then.visit(visitor)
+            otherwise?.visit(visitor)
+        case .while(_, let body), .noPersist(let body): body.visit(visitor)
+        case .pick(let branches):
+            for branch in branches {
+                branch.trigger.visit(visitor)
+                branch.action?.visit(visitor)
+            }
+        case .tryCatch(let tryBody, let catchBody, _):
+            tryBody.visit(visitor)
+            catchBody.visit(visitor)
+        case .assign, .delay, .persist, .receive, .writeLine, .invoke, .terminate, .throw: break
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct WF: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wf",
+        abstract: "Steadfast: run, host and inspect long-running workflows.",
+        subcommands: [Validate.self]
+    )
+}

@@ -1,0 +1,4 @@
+import Testing
+@testable import SteadfastCore
+
+@Test func emptyPlaceholderReplacedSoon() {}
