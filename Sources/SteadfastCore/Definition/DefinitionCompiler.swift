@@ -190,10 +190,10 @@ struct DefinitionCompiler {
         check(body, path: "body")
     }
 
-    private mutating func expression(_ source: String, at path: String, field: String) -> Expression? {
-        let parsed: Expression
+    private mutating func expression(_ source: String, at path: String, field: String) -> WorkflowExpression? {
+        let parsed: WorkflowExpression
         do {
-            parsed = try Expression(source)
+            parsed = try WorkflowExpression(source)
         } catch {
             problem(path, field: field, column: error.column, "\(error.message) in '\(source)'")
             return nil

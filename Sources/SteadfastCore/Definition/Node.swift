@@ -12,24 +12,24 @@ final class Node: Sendable {
     enum Kind: Sendable {
         case sequence([Node])
         case parallel([Node])
-        case assign(AssignmentTarget, Expression)
-        case ifElse(Expression, then: Node, else: Node?)
-        case whileLoop(Expression, body: Node)
+        case assign(AssignmentTarget, WorkflowExpression)
+        case ifElse(WorkflowExpression, then: Node, else: Node?)
+        case whileLoop(WorkflowExpression, body: Node)
         case delay(DelayTime)
         case persist
         case receive(ReceiveSpec)
         case pick([PickBranch])
-        case writeLine(Expression)
-        case invoke(name: String, input: Expression?, assignTo: AssignmentTarget?)
-        case terminate(Expression)
-        case throwFault(Expression)
+        case writeLine(WorkflowExpression)
+        case invoke(name: String, input: WorkflowExpression?, assignTo: AssignmentTarget?)
+        case terminate(WorkflowExpression)
+        case throwFault(WorkflowExpression)
         case tryCatch(try: Node, catch: Node, errorTo: AssignmentTarget?)
         case noPersist(Node)
     }
 
     enum DelayTime: Sendable {
         case duration(ISODuration)
-        case until(Expression)
+        case until(WorkflowExpression)
     }
 
     struct ReceiveSpec: Sendable {

@@ -3,7 +3,7 @@
 struct AssignmentTarget: Hashable, Sendable {
     enum Step: Hashable, Sendable {
         case field(String)
-        case index(Expression.Node)
+        case index(WorkflowExpression.Node)
     }
 
     let variable: String
@@ -11,7 +11,7 @@ struct AssignmentTarget: Hashable, Sendable {
     let source: String
 
     init(_ source: String) throws(ExpressionSyntaxError) {
-        let expression = try Expression(source)
+        let expression = try WorkflowExpression(source)
         var steps: [Step] = []
         var node = expression.root
         while true {
@@ -66,7 +66,7 @@ struct AssignmentTarget: Hashable, Sendable {
             return .object(fields)
         case .index:
             let key = indexes.next() ?? .null
-            switch (container, key) {
+            switch (container == .null && key.typeName == "number" ? .array([]) : container, key) {
             case (.array(var items), .number(let position)):
                 guard let offset = JSONValue.exactInteger(position), offset >= 0, offset <= items.count else {
                     throw ExpressionError("array index \(JSONValue.format(position)) is outside 0...\(items.count)")

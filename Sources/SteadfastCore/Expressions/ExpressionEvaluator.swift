@@ -12,14 +12,14 @@ struct EvaluationContext {
     var now: Instant
 }
 
-extension Expression {
+extension WorkflowExpression {
     /// Evaluates the expression. Reading a missing field or an index past the end gives `null`.
     func evaluate(in context: EvaluationContext) throws(ExpressionError) -> JSONValue {
         try root.evaluate(in: context)
     }
 }
 
-extension Expression.Node {
+extension WorkflowExpression.Node {
     func evaluate(in context: EvaluationContext) throws(ExpressionError) -> JSONValue {
         switch self {
         case .literal(let value):
@@ -67,7 +67,7 @@ extension Expression.Node {
         }
     }
 
-    private static func apply(_ op: Expression.BinaryOperator, _ left: JSONValue, _ right: JSONValue)
+    private static func apply(_ op: WorkflowExpression.BinaryOperator, _ left: JSONValue, _ right: JSONValue)
         throws(ExpressionError) -> JSONValue
     {
         switch op {
@@ -107,7 +107,7 @@ extension Expression.Node {
         }
     }
 
-    private static func finite(_ value: Double, _ op: Expression.BinaryOperator) throws(ExpressionError) -> JSONValue {
+    private static func finite(_ value: Double, _ op: WorkflowExpression.BinaryOperator) throws(ExpressionError) -> JSONValue {
         guard value.isFinite else { throw ExpressionError("the result of '\(op.rawValue)' is too large for a number") }
         return .number(value)
     }

@@ -11,7 +11,7 @@ struct ExpressionParser {
         self.source = source
     }
 
-    mutating func parseAll() throws(ExpressionSyntaxError) -> Expression.Node {
+    mutating func parseAll() throws(ExpressionSyntaxError) -> WorkflowExpression.Node {
         tokens = try ExpressionLexer.tokenize(source)
         if case .end = tokens[0].kind {
             throw ExpressionSyntaxError(column: 1, message: "expression is empty")
@@ -23,18 +23,18 @@ struct ExpressionParser {
         return node
     }
 
-    private static let levels: [[Expression.BinaryOperator]] = [
+    private static let levels: [[WorkflowExpression.BinaryOperator]] = [
         [.or], [.and], [.equal, .notEqual], [.less, .lessOrEqual, .greater, .greaterOrEqual],
         [.add, .subtract], [.multiply, .divide, .remainder],
     ]
 
     private var current: ExpressionLexer.Token { tokens[position] }
 
-    private mutating func parseBinary(level: Int) throws(ExpressionSyntaxError) -> Expression.Node {
+    private mutating func parseBinary(level: Int) throws(ExpressionSyntaxError) -> WorkflowExpression.Node {
         guard level < Self.levels.count else { return try parseUnary() }
         var left = try parseBinary(level: level + 1)
         while case .symbol(let symbol) = current.kind,
-            let op = Expression.BinaryOperator(rawValue: symbol), Self.levels[level].contains(op)
+            let op = WorkflowExpression.BinaryOperator(rawValue: symbol), Self.levels[level].contains(op)
         {
             position += 1
             let right = try parseBinary(level: level + 1)
@@ -43,8 +43,8 @@ struct ExpressionParser {
         return left
     }
 
-    private mutating func parseUnary() throws(ExpressionSyntaxError) -> Expression.Node {
-        if case .symbol(let symbol) = current.kind, let op = Expression.UnaryOperator(rawValue: symbol) {
+    private mutating func parseUnary() throws(ExpressionSyntaxError) -> WorkflowExpression.Node {
+        if case .symbol(let symbol) = current.kind, let op = WorkflowExpression.UnaryOperator(rawValue: symbol) {
             position += 1
             let operand = try parseUnary()
             if op == .negate, case .literal(.number(let value)) = operand { return .literal(.number(-value)) }
@@ -53,7 +53,7 @@ struct ExpressionParser {
         return try parsePostfix()
     }
 
-    private mutating func parsePostfix() throws(ExpressionSyntaxError) -> Expression.Node {
+    private mutating func parsePostfix() throws(ExpressionSyntaxError) -> WorkflowExpression.Node {
         var node = try parsePrimary()
         while true {
             if accept(".") {
@@ -72,7 +72,7 @@ struct ExpressionParser {
         }
     }
 
-    private mutating func parsePrimary() throws(ExpressionSyntaxError) -> Expression.Node {
+    private mutating func parsePrimary() throws(ExpressionSyntaxError) -> WorkflowExpression.Node {
         let token = current
         switch token.kind {
         case .number(let value):
@@ -94,7 +94,7 @@ struct ExpressionParser {
                 let known = ExpressionFunction.allCases.map { "\($0.rawValue)()" }.joined(separator: ", ")
                 throw ExpressionSyntaxError(column: token.column, message: "unknown function '\(name)'; the functions are \(known)")
             }
-            var arguments: [Expression.Node] = []
+            var arguments: [WorkflowExpression.Node] = []
             if !accept(")") {
                 repeat {
                     arguments.append(try parseBinary(level: 0))

@@ -243,7 +243,7 @@ struct Executor {
     }
 
     private mutating func invoke(
-        _ node: Node, name: String, _ inputExpression: Expression?, _ target: AssignmentTarget?, _ frame: Frame?
+        _ node: Node, name: String, _ inputExpression: WorkflowExpression?, _ target: AssignmentTarget?, _ frame: Frame?
     ) -> Step {
         let result: InvokeOutcome
         if case .asyncInvoke(let call, let input, let outcome) = frame {
@@ -291,7 +291,7 @@ struct Executor {
         var step: Step
     }
 
-    private func evaluate(_ expression: Expression, _ node: Node) -> Result<JSONValue, EvaluationFailure> {
+    private func evaluate(_ expression: WorkflowExpression, _ node: Node) -> Result<JSONValue, EvaluationFailure> {
         do {
             return .success(try expression.evaluate(in: context))
         } catch {

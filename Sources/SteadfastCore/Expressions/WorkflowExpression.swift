@@ -4,7 +4,7 @@
 /// `null`), variable paths (`order.items[0].price`), arithmetic `+ - * / %`, comparison
 /// `== != < <= > >=`, logic `&& || !`, parentheses, string concatenation with `+`, and the
 /// functions listed in ``ExpressionFunction``. It cannot run code or reach the host.
-public struct Expression: Hashable, Sendable, CustomStringConvertible {
+public struct WorkflowExpression: Hashable, Sendable, CustomStringConvertible {
     public let source: String
     let root: Node
 

@@ -1,4 +1,0 @@
-import Testing
-@testable import SteadfastCore
-
-@Test func emptyPlaceholderReplacedSoon() {}
