@@ -12,6 +12,9 @@ let package = Package(
     name: "Steadfast",
     products: [
         .library(name: "SteadfastCore", targets: ["SteadfastCore"]),
+        .library(name: "SteadfastStore", targets: ["SteadfastStore"]),
+        .library(name: "SteadfastSQLite", targets: ["SteadfastSQLite"]),
+        .library(name: "InstanceStoreContract", targets: ["InstanceStoreContract"]),
         .executable(name: "wf", targets: ["wf"]),
     ],
     dependencies: [
@@ -29,5 +32,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SteadfastCoreTests", dependencies: ["SteadfastCore"], swiftSettings: swiftSettings),
+        // The instance store: C libraries behind system-library targets, the store contract and
+        // shared SQL logic, the SQLite backend, and the contract test suite every store runs.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "SteadfastStore", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(
+            name: "SteadfastSQLite",
+            dependencies: ["SteadfastStore", "CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "InstanceStoreContract", dependencies: ["SteadfastStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SteadfastSQLiteTests",
+            dependencies: ["SteadfastSQLite", "SteadfastStore", "InstanceStoreContract"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

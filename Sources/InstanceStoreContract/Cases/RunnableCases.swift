@@ -1,0 +1,118 @@
+import Foundation
+import SteadfastStore
+import Testing
+
+enum RunnableCases {
+    @Sendable static func runnableInstances(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore()
+        let creator = try await store.createLockOwner(hostID: "creator", lockDuration: .seconds(600))
+        let now = fixture.clock.now
+        let past = now.addingTimeInterval(-1)
+        let future = now.addingTimeInterval(3600)
+
+        let dueTimer = try await fixture.createUnlocked(
+            in: store,
+            owner: creator,
+            snapshot: ContractFixture.snapshot(nextTimerAt: past)
+        )
+        let dueNow = try await fixture.createUnlocked(
+            in: store,
+            owner: creator,
+            snapshot: ContractFixture.snapshot(nextTimerAt: now)
+        )
+        let withMessage = try await fixture.createUnlocked(in: store, owner: creator)
+        _ = try await store.enqueueMessage(for: withMessage, operation: "approve", body: Data("yes".utf8))
+        // Not runnable: future timer, suspended, no timer and no message, finished, locked by a live owner.
+        try await fixture.createUnlocked(in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: future))
+        try await fixture.createUnlocked(
+            in: store,
+            owner: creator,
+            snapshot: ContractFixture.snapshot(isSuspended: true, nextTimerAt: past)
+        )
+        try await fixture.createUnlocked(in: store, owner: creator)
+        let suspendedWithMessage = try await fixture.createUnlocked(
+            in: store,
+            owner: creator,
+            snapshot: ContractFixture.snapshot(isSuspended: true)
+        )
+        _ = try await store.enqueueMessage(for: suspendedWithMessage, operation: "approve", body: Data())
+        let lockedDue = try await fixture.create(
+            in: store,
+            owner: creator,
+            snapshot: ContractFixture.snapshot(nextTimerAt: past)
+        )
+        let finishedStore = try await fixture.openStore(completionAction: .deleteNothing)
+        let finished = try await fixture.create(in: finishedStore, owner: creator)
+        _ = try await finishedStore.save(
+            SaveRequest(
+                instanceID: finished.id,
+                owner: creator.id,
+                expectedVersion: 1,
+                snapshot: ContractFixture.snapshot(status: .completed, nextTimerAt: past),
+                lockAction: .complete
+            )
+        )
+
+        let host = try await store.createLockOwner(hostID: "host-b", lockDuration: .seconds(60))
+        var picked: Set<UUID> = []
+        while let loaded = try await store.tryLoadRunnableInstance(owner: host.id) {
+            #expect(loaded.record.summary.lock?.ownerID == host.id)
+            #expect(picked.insert(loaded.id).inserted, "picked \(loaded.id) twice")
+            if loaded.id == withMessage {
+                #expect(loaded.pendingMessages.map(\.operation) == ["approve"])
+            }
+        }
+        #expect(picked == [dueTimer, dueNow, withMessage])
+        #expect(!picked.contains(lockedDue.id))
+
+        // When the owners' locks expire (creator: 600 s, host-b: 60 s), their due instances are
+        // runnable again for another host.
+        fixture.clock.advance(by: .seconds(601))
+        let host2 = try await store.createLockOwner(hostID: "host-c", lockDuration: .seconds(60))
+        var recovered: Set<UUID> = []
+        while let loaded = try await store.tryLoadRunnableInstance(owner: host2.id) {
+            #expect(recovered.insert(loaded.id).inserted, "picked \(loaded.id) twice")
+        }
+        #expect(recovered == [dueTimer, dueNow, withMessage, lockedDue.id])
+        await expectStoreError(.ownerExpired) { try await store.tryLoadRunnableInstance(owner: host.id) }
+    }
+
+    @Sendable static func nextTimerDueTime(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore()
+        let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
+        #expect(try await store.nextTimerDueTime() == nil)
+        let now = fixture.clock.now
+        try await fixture.createUnlocked(
+            in: store,
+            owner: owner,
+            snapshot: ContractFixture.snapshot(nextTimerAt: now.addingTimeInterval(-5))
+        )
+        try await fixture.createUnlocked(
+            in: store,
+            owner: owner,
+            snapshot: ContractFixture.snapshot(nextTimerAt: now.addingTimeInterval(30))
+        )
+        try await fixture.createUnlocked(
+            in: store,
+            owner: owner,
+            snapshot: ContractFixture.snapshot(nextTimerAt: now.addingTimeInterval(20))
+        )
+        // Suspended and live-locked instances do not count.
+        try await fixture.createUnlocked(
+            in: store,
+            owner: owner,
+            snapshot: ContractFixture.snapshot(isSuspended: true, nextTimerAt: now.addingTimeInterval(2))
+        )
+        _ = try await fixture.create(
+            in: store,
+            owner: owner,
+            snapshot: ContractFixture.snapshot(nextTimerAt: now.addingTimeInterval(3))
+        )
+        #expect(try await store.nextTimerDueTime() == now.addingTimeInterval(20))
+        fixture.clock.advance(by: .seconds(25))
+        // The live-locked one's owner expired at +60 s, not yet.
+        #expect(try await store.nextTimerDueTime() == now.addingTimeInterval(30))
+        fixture.clock.advance(by: .seconds(10))
+        #expect(try await store.nextTimerDueTime() == nil)
+    }
+}

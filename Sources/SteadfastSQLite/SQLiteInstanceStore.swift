@@ -1,0 +1,108 @@
+import Foundation
+import SteadfastStore
+
+/// The SQLite instance store: one database file in WAL mode, shared by any number of host
+/// processes (the locks in the rows keep two hosts from running one instance).
+///
+/// All commands run on one dedicated thread per store; writes that arrive together share one
+/// transaction and one fsync (group commit), and each caller resumes only once its commit is
+/// durable. Call `close()` when done (dropping the store also stops its thread).
+public final class SQLiteInstanceStore: InstanceStore {
+    public let location: StoreLocation
+    public let options: InstanceStoreOptions
+    public let sqliteOptions: SQLiteStoreOptions
+    let commands: SQLInstanceCommands
+    let worker: SQLiteWorker
+
+    /// Opens the store at a store URL (`sqlite:PATH` or `sqlite::memory:`), creating the file
+    /// and applying migrations as needed.
+    public convenience init(
+        url: String,
+        options: InstanceStoreOptions = InstanceStoreOptions(),
+        sqliteOptions: SQLiteStoreOptions = SQLiteStoreOptions()
+    ) async throws {
+        try await self.init(location: try StoreLocation(parsing: url), options: options, sqliteOptions: sqliteOptions)
+    }
+
+    public init(
+        location: StoreLocation,
+        options: InstanceStoreOptions = InstanceStoreOptions(),
+        sqliteOptions: SQLiteStoreOptions = SQLiteStoreOptions()
+    ) async throws {
+        let path: String
+        switch location {
+        case .sqliteFile(let file): path = file
+        case .sqliteMemory: path = ":memory:"
+        case .postgres:
+            throw InstanceStoreError(
+                .invalidStoreURL,
+                "'\(location)' is a PostgreSQL URL; open it with the PostgreSQL store, or pass "
+                    + "'sqlite:PATH' here."
+            )
+        }
+        self.location = location
+        self.options = options
+        self.sqliteOptions = sqliteOptions
+        self.commands = SQLInstanceCommands(options: options)
+        let connection = try SQLiteConnection(path: path)
+        self.worker = SQLiteWorker(
+            connection: connection,
+            maxBatch: sqliteOptions.maxBatchSize,
+            name: "steadfast-sqlite \(location)"
+        )
+        let setup = sqliteOptions
+        let clock = options.clock
+        do {
+            try await worker.standalone { db in
+                try Self.configure(db, setup)
+                try SQLiteSchema.migrate(db, now: clock())
+            }
+        } catch {
+            worker.stop()
+            throw error
+        }
+    }
+
+    deinit {
+        worker.stop()
+    }
+
+    /// Finishes queued work and closes the database connection.
+    public func close() async {
+        _ = try? await worker.standalone { _ in () }
+        worker.stop()
+    }
+
+    static func configure(_ db: SQLiteConnection, _ options: SQLiteStoreOptions) throws {
+        let timeout = max(0, options.busyTimeout.components.seconds * 1000)
+        try db.executeScript("PRAGMA busy_timeout = \(timeout)")
+        _ = try db.query("PRAGMA journal_mode = WAL", [])
+        try db.executeScript("PRAGMA synchronous = \(options.synchronous.rawValue)")
+    }
+
+    /// The database's pragmas, schema versions and group-commit counters.
+    public func diagnostics() async throws -> SQLiteDiagnostics {
+        let statistics = worker.currentStatistics
+        return try await worker.standalone { db in
+            func pragma(_ name: String) throws -> SQLValue {
+                try db.query("PRAGMA \(name)", []).first?[0] ?? .null
+            }
+            guard case .text(let journal) = try pragma("journal_mode"),
+                case .integer(let synchronous) = try pragma("synchronous"),
+                case .integer(let timeout) = try pragma("busy_timeout")
+            else {
+                throw InstanceStoreError(.storeUnavailable, "SQLite returned unexpected pragma values.")
+            }
+            return SQLiteDiagnostics(
+                journalMode: journal,
+                synchronous: Int(synchronous),
+                busyTimeoutMilliseconds: Int(timeout),
+                schemaVersions: try SQLiteSchema.appliedVersions(db),
+                groupCommit: statistics
+            )
+        }
+    }
+
+    /// Group-commit counters since the store opened.
+    public var groupCommitStatistics: GroupCommitStatistics { worker.currentStatistics }
+}

@@ -1,0 +1,55 @@
+import SteadfastStore
+
+/// One unit of work for the worker thread, and how to resume its caller.
+struct SQLiteJob: Sendable {
+    /// What the job did, and how to resume its caller once its transaction has ended.
+    enum Outcome: Sendable {
+        /// The work succeeded; resume the caller after the transaction commits.
+        case succeeded(resume: @Sendable () -> Void)
+        /// The work failed; its savepoint is rolled back and the caller gets its own error.
+        case failed(resume: @Sendable () -> Void)
+    }
+
+    /// Whether the job runs alone, outside any transaction (setup, pragmas, migrations that
+    /// manage their own transaction).
+    var standalone: Bool
+    /// Runs the work on the worker thread.
+    var run: @Sendable (SQLiteConnection) -> Outcome
+    /// Resumes the caller with an error that is not its own (the batch failed to commit).
+    var fail: @Sendable (any Error) -> Void
+
+    /// A job that runs `body` and resumes `continuation` with its result.
+    static func make<T: Sendable>(
+        standalone: Bool,
+        continuation: CheckedContinuation<T, any Error>,
+        body: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) -> SQLiteJob {
+        SQLiteJob(
+            standalone: standalone,
+            run: { connection in
+                do {
+                    let value = try body(connection)
+                    return .succeeded { continuation.resume(returning: value) }
+                } catch {
+                    let storeError = SQLiteJob.storeError(error)
+                    return .failed { continuation.resume(throwing: storeError) }
+                }
+            },
+            fail: { error in continuation.resume(throwing: SQLiteJob.storeError(error)) }
+        )
+    }
+
+    /// Every error leaves the store as an `InstanceStoreError`.
+    static func storeError(_ error: any Error) -> InstanceStoreError {
+        switch error {
+        case let error as InstanceStoreError: error
+        case let error as SQLDriverError: error.storeError
+        default:
+            InstanceStoreError(
+                .storeUnavailable,
+                "Unexpected error from the SQLite store: \(error). Retry; if it persists, check the "
+                    + "database file."
+            )
+        }
+    }
+}

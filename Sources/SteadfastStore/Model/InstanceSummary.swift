@@ -1,0 +1,41 @@
+import Foundation
+
+/// The queryable columns of an instance, without its state blob.
+public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
+    public var id: UUID
+    public var definition: DefinitionIdentity
+    public var status: InstanceStatus
+    public var isSuspended: Bool
+    /// Bumped by every save; a save must name the version it loaded.
+    public var version: Int64
+    /// The current lock, if any (it may have expired: compare `expiresAt` with now).
+    public var lock: InstanceLock?
+    public var nextTimerAt: Date?
+    public var fault: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: UUID,
+        definition: DefinitionIdentity,
+        status: InstanceStatus,
+        isSuspended: Bool,
+        version: Int64,
+        lock: InstanceLock?,
+        nextTimerAt: Date?,
+        fault: String?,
+        createdAt: Date,
+        updatedAt: Date
+    ) {
+        self.id = id
+        self.definition = definition
+        self.status = status
+        self.isSuspended = isSuspended
+        self.version = version
+        self.lock = lock
+        self.nextTimerAt = nextTimerAt
+        self.fault = fault
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

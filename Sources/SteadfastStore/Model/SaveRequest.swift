@@ -1,0 +1,54 @@
+import Foundation
+
+/// What happens to the lock (and the row) after a save.
+public enum SaveLockAction: String, Sendable, Hashable, Codable {
+    /// Keep the instance locked to the owner (it stays in memory).
+    case keepLock
+    /// Release the lock (the instance is unloaded; any host may load it).
+    case unlock
+    /// The instance finished: apply the store's completion action and release the lock.
+    /// The snapshot's status must be a finished one.
+    case complete
+}
+
+/// Saves a loaded instance. It succeeds only if `owner` still holds the lock, the owner is live
+/// and `expectedVersion` is the stored version; otherwise it fails and changes nothing.
+public struct SaveRequest: Sendable, Hashable {
+    public var instanceID: UUID
+    public var owner: UUID
+    /// The version the caller loaded (or got back from its last save).
+    public var expectedVersion: Int64
+    public var snapshot: InstanceSnapshot
+    /// Pending messages this save applied; they are deleted in the same transaction.
+    public var consumedMessageIDs: [Int64]
+    public var lockAction: SaveLockAction
+
+    public init(
+        instanceID: UUID,
+        owner: UUID,
+        expectedVersion: Int64,
+        snapshot: InstanceSnapshot,
+        consumedMessageIDs: [Int64] = [],
+        lockAction: SaveLockAction = .keepLock
+    ) {
+        self.instanceID = instanceID
+        self.owner = owner
+        self.expectedVersion = expectedVersion
+        self.snapshot = snapshot
+        self.consumedMessageIDs = consumedMessageIDs
+        self.lockAction = lockAction
+    }
+}
+
+/// The outcome of a successful save.
+public struct SaveResult: Sendable, Hashable {
+    /// The new version; pass it as `expectedVersion` to the next save.
+    public var version: Int64
+    /// Whether the completion action deleted the instance.
+    public var deleted: Bool
+
+    public init(version: Int64, deleted: Bool) {
+        self.version = version
+        self.deleted = deleted
+    }
+}

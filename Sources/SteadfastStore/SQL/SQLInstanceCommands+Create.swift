@@ -1,0 +1,42 @@
+import Foundation
+
+extension SQLInstanceCommands {
+    public func createInstance(_ request: CreateInstanceRequest, on db: any SQLConnection) throws -> InstanceRecord {
+        let now = self.now
+        _ = try requireLiveOwner(request.owner, now: now, on: db)
+        if try db.queryFirst("SELECT 1 FROM instances WHERE id = ?", [.uuid(request.id)]) != nil {
+            throw InstanceStoreError(
+                .invalidRequest,
+                "An instance with id \(request.id) already exists; create with a new id, or load "
+                    + "the existing instance.",
+                instanceID: request.id
+            )
+        }
+        let snapshot = request.snapshot
+        if snapshot.status.isFinished {
+            throw InstanceStoreError(
+                .invalidRequest,
+                "A new instance cannot start \(snapshot.status.rawValue); create it running or idle.",
+                instanceID: request.id
+            )
+        }
+        let (bytes, encoding) = try codec.encode(snapshot.state)
+        try db.execute(
+            """
+            INSERT INTO instances (
+                id, definition_name, definition_version, status, is_suspended, version,
+                lock_owner_id, next_timer_at, state, state_encoding, state_size, fault,
+                created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .uuid(request.id), .text(request.definition.name), .text(request.definition.version),
+                .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .uuid(request.owner),
+                .optionalTime(snapshot.nextTimerAt), .blob(bytes), .text(encoding.rawValue),
+                .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault), .time(now), .time(now),
+            ]
+        )
+        try replaceAttachments(of: request.id, with: snapshot, on: db)
+        return try readInstance(request.id, on: db)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+extension SQLInstanceCommands {
+    public func createLockOwner(hostID: String, lockDuration: Duration, on db: any SQLConnection) throws
+        -> LockOwner
+    {
+        let now = self.now
+        let durationMS = StoreTime.milliseconds(lockDuration)
+        guard durationMS > 0 else {
+            throw InstanceStoreError(
+                .invalidRequest,
+                "A lock duration must be positive (got \(lockDuration)); pass the renewal period "
+                    + "plus a grace, e.g. 60 seconds."
+            )
+        }
+        let owner = LockOwner(
+            id: UUID(),
+            hostID: hostID,
+            lockDuration: lockDuration,
+            lockExpiresAt: StoreTime.date(StoreTime.milliseconds(now) + durationMS)
+        )
+        try db.execute(
+            """
+            INSERT INTO lock_owners (id, host_id, lock_duration_ms, lock_expires_at, created_at)
+            VALUES (?, ?, ?, ?, ?)
+            """,
+            [.uuid(owner.id), .text(hostID), .integer(durationMS), .time(owner.lockExpiresAt), .time(now)]
+        )
+        return owner
+    }
+
+    public func renewLockOwner(_ ownerID: UUID, on db: any SQLConnection) throws -> LockOwner {
+        let now = self.now
+        let owner = try requireLiveOwner(ownerID, now: now, on: db)
+        let durationMS = StoreTime.milliseconds(owner.lockDuration)
+        let expires = StoreTime.date(StoreTime.milliseconds(now) + durationMS)
+        try db.execute(
+            "UPDATE lock_owners SET lock_expires_at = ? WHERE id = ?",
+            [.time(expires), .uuid(ownerID)]
+        )
+        return LockOwner(id: owner.id, hostID: owner.hostID, lockDuration: owner.lockDuration, lockExpiresAt: expires)
+    }
+
+    /// Idempotent: deleting an owner that does not exist does nothing.
+    public func deleteLockOwner(_ ownerID: UUID, on db: any SQLConnection) throws {
+        try db.execute("UPDATE instances SET lock_owner_id = NULL WHERE lock_owner_id = ?", [.uuid(ownerID)])
+        try db.execute("DELETE FROM lock_owners WHERE id = ?", [.uuid(ownerID)])
+    }
+
+    /// The owner, if it exists and its lock has not expired at `now`.
+    func requireLiveOwner(_ ownerID: UUID, now: Date, on db: any SQLConnection) throws -> LockOwner {
+        guard
+            let row = try db.queryFirst(
+                "SELECT host_id, lock_duration_ms, lock_expires_at FROM lock_owners WHERE id = ?",
+                [.uuid(ownerID)]
+            )
+        else {
+            throw InstanceStoreError.ownerNotFound(ownerID)
+        }
+        let owner = LockOwner(
+            id: ownerID,
+            hostID: try row.text(0),
+            lockDuration: .milliseconds(try row.int(1)),
+            lockExpiresAt: try row.time(2)
+        )
+        guard owner.lockExpiresAt > now else {
+            throw InstanceStoreError.ownerExpired(ownerID, at: owner.lockExpiresAt)
+        }
+        return owner
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+extension SQLInstanceCommands {
+    public func save(_ request: SaveRequest, on db: any SQLConnection) throws -> SaveResult {
+        let now = self.now
+        let id = request.instanceID
+        let summary = try readSummary(id, on: db)
+        guard summary.lock?.ownerID == request.owner else {
+            throw InstanceStoreError.lockLost(id)
+        }
+        _ = try requireLiveOwner(request.owner, now: now, on: db)
+        guard summary.version == request.expectedVersion else {
+            throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: summary.version)
+        }
+        let snapshot = request.snapshot
+        if request.lockAction == .complete && !snapshot.status.isFinished {
+            throw InstanceStoreError(
+                .invalidRequest,
+                "A completing save needs a finished status, not \(snapshot.status.rawValue); save "
+                    + "with keepLock or unlock instead, or set the final status.",
+                instanceID: id
+            )
+        }
+        for messageID in request.consumedMessageIDs {
+            let deleted = try db.execute(
+                "DELETE FROM messages WHERE id = ? AND instance_id = ?",
+                [.integer(messageID), .uuid(id)]
+            )
+            guard deleted == 1 else { throw InstanceStoreError.messageNotFound(messageID, instance: id) }
+        }
+        let newVersion = request.expectedVersion + 1
+        if request.lockAction == .complete && options.completionAction == .deleteAll {
+            try deleteRows(of: id, on: db)
+            return SaveResult(version: newVersion, deleted: true)
+        }
+        let (bytes, encoding) = try codec.encode(snapshot.state)
+        let keepsLock = request.lockAction == .keepLock
+        let changed = try db.execute(
+            """
+            UPDATE instances SET
+                status = ?, is_suspended = ?, version = ?, lock_owner_id = ?, next_timer_at = ?,
+                state = ?, state_encoding = ?, state_size = ?, fault = ?, updated_at = ?
+            WHERE id = ? AND version = ? AND lock_owner_id = ?
+            """,
+            [
+                .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(newVersion),
+                keepsLock ? .uuid(request.owner) : .null, .optionalTime(snapshot.nextTimerAt),
+                .blob(bytes), .text(encoding.rawValue), .integer(Int64(snapshot.state.count)),
+                .optionalText(snapshot.fault), .time(now),
+                .uuid(id), .integer(request.expectedVersion), .uuid(request.owner),
+            ]
+        )
+        guard changed == 1 else {
+            // Lost a race with another writer between the check and the update.
+            throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: -1)
+        }
+        try replaceAttachments(of: id, with: snapshot, on: db)
+        return SaveResult(version: newVersion, deleted: false)
+    }
+}
