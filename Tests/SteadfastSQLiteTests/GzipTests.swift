@@ -8,7 +8,8 @@ struct GzipTests {
     func roundTrip(size: Int) throws {
         var generator = SystemRandomNumberGenerator()
         // Half random (incompressible), half repetitive.
-        let data = Data((0..<size / 2).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let data =
+            Data((0..<size / 2).map { _ in UInt8.random(in: 0...255, using: &generator) })
             + Data(repeating: 7, count: size - size / 2)
         let compressed = try Gzip.compress(data)
         #expect(compressed.prefix(2) == Data([0x1F, 0x8B]), "gzip magic")

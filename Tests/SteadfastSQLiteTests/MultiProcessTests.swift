@@ -72,10 +72,13 @@ struct MultiProcessTests {
         for _ in 0..<30 {
             let snapshot = InstanceSnapshot(state: Data(), status: .idle, nextTimerAt: Date(timeIntervalSinceNow: -1))
             let record = try await hostA.createInstance(
-                CreateInstanceRequest(owner: ownerA.id, definition: DefinitionIdentity(name: "d", version: "1"), snapshot: snapshot)
+                CreateInstanceRequest(
+                    owner: ownerA.id, definition: DefinitionIdentity(name: "d", version: "1"), snapshot: snapshot)
             )
             _ = try await hostA.save(
-                SaveRequest(instanceID: record.id, owner: ownerA.id, expectedVersion: 1, snapshot: snapshot, lockAction: .unlock)
+                SaveRequest(
+                    instanceID: record.id, owner: ownerA.id, expectedVersion: 1, snapshot: snapshot, lockAction: .unlock
+                )
             )
             ids.insert(record.id)
         }

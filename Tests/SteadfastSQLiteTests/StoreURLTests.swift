@@ -17,7 +17,9 @@ struct StoreURLTests {
         #expect(try StoreLocation(parsing: url) == expected)
     }
 
-    @Test(arguments: ["", "instances.db", "sqlite:", "sqlite://tmp/x.db", "sqlite:/tmp/dir/", "mysql://x/y", "postgres://"])
+    @Test(arguments: [
+        "", "instances.db", "sqlite:", "sqlite://tmp/x.db", "sqlite:/tmp/dir/", "mysql://x/y", "postgres://",
+    ])
     func malformedURLs(_ url: String) {
         let error = #expect(throws: InstanceStoreError.self) { try StoreLocation(parsing: url) }
         #expect(error?.code == .invalidStoreURL)

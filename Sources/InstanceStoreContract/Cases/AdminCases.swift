@@ -23,9 +23,11 @@ enum AdminCases {
         }
         let all = try await store.listInstances(.all)
         #expect(all.map(\.id) == ids.reversed(), "newest-updated first")
-        #expect(Set(try await store.listInstances(InstanceQuery(statuses: [.idle])).map(\.id)) == [ids[0], ids[2], ids[4]])
+        #expect(
+            Set(try await store.listInstances(InstanceQuery(statuses: [.idle])).map(\.id)) == [ids[0], ids[2], ids[4]])
         #expect(try await store.listInstances(InstanceQuery(statuses: [])).isEmpty)
-        #expect(Set(try await store.listInstances(InstanceQuery(definitionName: "loan")).map(\.id)) == [ids[3], ids[4]])
+        #expect(
+            Set(try await store.listInstances(InstanceQuery(definitionName: "loan")).map(\.id)) == [ids[3], ids[4]])
         #expect(try await store.listInstances(InstanceQuery(limit: 2)).map(\.id) == [ids[4], ids[3]])
         let byProperty = try await store.listInstances(
             InstanceQuery(

@@ -55,7 +55,8 @@ enum CompletionCases {
                 instanceID: record.id,
                 owner: owner.id,
                 expectedVersion: 1,
-                snapshot: InstanceSnapshot(state: finalState, status: .faulted, keys: [key], fault: "boom: divide by zero"),
+                snapshot: InstanceSnapshot(
+                    state: finalState, status: .faulted, keys: [key], fault: "boom: divide by zero"),
                 lockAction: .complete
             )
         )

@@ -9,8 +9,10 @@ enum EncodingCases {
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(600))
         let small = ContractFixture.state(size: 1023)
         let large = Data(repeating: 0x41, count: 2_000_000) + ContractFixture.state(size: 70_000)
-        let smallID = try await fixture.createUnlocked(in: store, owner: owner, snapshot: ContractFixture.snapshot(state: small))
-        let largeID = try await fixture.createUnlocked(in: store, owner: owner, snapshot: ContractFixture.snapshot(state: large))
+        let smallID = try await fixture.createUnlocked(
+            in: store, owner: owner, snapshot: ContractFixture.snapshot(state: small))
+        let largeID = try await fixture.createUnlocked(
+            in: store, owner: owner, snapshot: ContractFixture.snapshot(state: large))
         let smallRecord = try await store.readInstance(smallID)
         let largeRecord = try await store.readInstance(largeID)
         #expect(smallRecord.stateEncoding == .none)
@@ -25,22 +27,27 @@ enum EncodingCases {
         #expect(reread.record.stateEncoding == .gzip)
         #expect(reread.record.state == large)
         _ = try await plainStore.save(
-            SaveRequest(instanceID: largeID, owner: owner.id, expectedVersion: reread.version, snapshot: ContractFixture.snapshot(state: large))
+            SaveRequest(
+                instanceID: largeID, owner: owner.id, expectedVersion: reread.version,
+                snapshot: ContractFixture.snapshot(state: large))
         )
         let resaved = try await store.readInstance(largeID)
         #expect(resaved.stateEncoding == .none)
         #expect(resaved.state == large)
 
         // An empty state is stored and read back as empty.
-        let emptyID = try await fixture.createUnlocked(in: store, owner: owner, snapshot: ContractFixture.snapshot(state: Data()))
+        let emptyID = try await fixture.createUnlocked(
+            in: store, owner: owner, snapshot: ContractFixture.snapshot(state: Data()))
         #expect(try await store.readInstance(emptyID).state.isEmpty)
     }
 
     @Sendable static func corruptState(_ fixture: ContractFixture) async throws {
-        let store = try await fixture.openStore(encoding: StateEncodingOptions(encoding: .gzip, compressionThreshold: 0))
+        let store = try await fixture.openStore(
+            encoding: StateEncodingOptions(encoding: .gzip, compressionThreshold: 0))
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
         let state = ContractFixture.state(size: 50_000)
-        let id = try await fixture.createUnlocked(in: store, owner: owner, snapshot: ContractFixture.snapshot(state: state))
+        let id = try await fixture.createUnlocked(
+            in: store, owner: owner, snapshot: ContractFixture.snapshot(state: state))
         let good = try Gzip.compress(state)
 
         let damaged: [(Data, String)] = [

@@ -57,7 +57,9 @@ enum KeyCases {
         #expect(try await store.instanceID(forKey: key) == second.id)
         // Re-saving with the same key is not a conflict with itself.
         let again = try await store.save(
-            SaveRequest(instanceID: second.id, owner: owner.id, expectedVersion: 2, snapshot: ContractFixture.snapshot(keys: [key]))
+            SaveRequest(
+                instanceID: second.id, owner: owner.id, expectedVersion: 2,
+                snapshot: ContractFixture.snapshot(keys: [key]))
         )
         #expect(again.version == 3)
     }

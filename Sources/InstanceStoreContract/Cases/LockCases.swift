@@ -41,7 +41,8 @@ enum LockCases {
         fixture.clock.advance(by: .seconds(31))
         let changed = ContractFixture.snapshot(state: ContractFixture.state(size: 10, seed: 9), status: .running)
         await expectStoreError(.ownerExpired) {
-            try await store.save(SaveRequest(instanceID: record.id, owner: hostA.id, expectedVersion: 1, snapshot: changed))
+            try await store.save(
+                SaveRequest(instanceID: record.id, owner: hostA.id, expectedVersion: 1, snapshot: changed))
         }
 
         // Host B takes the instance over and saves it.
@@ -61,7 +62,8 @@ enum LockCases {
         // Host A comes back with a new owner but its stale in-memory copy: refused.
         let hostA2 = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
         let error = await expectStoreError(.lockLost) {
-            try await store.save(SaveRequest(instanceID: record.id, owner: hostA2.id, expectedVersion: 1, snapshot: changed))
+            try await store.save(
+                SaveRequest(instanceID: record.id, owner: hostA2.id, expectedVersion: 1, snapshot: changed))
         }
         #expect(error?.instanceID == record.id)
         let after = try await store.readInstance(record.id)
@@ -93,7 +95,8 @@ enum LockCases {
         )
         await expectStoreError(.versionConflict) {
             try await store.save(
-                SaveRequest(instanceID: record.id, owner: owner.id, expectedVersion: 1, snapshot: stale, lockAction: .unlock)
+                SaveRequest(
+                    instanceID: record.id, owner: owner.id, expectedVersion: 1, snapshot: stale, lockAction: .unlock)
             )
         }
         let after = try await store.readInstance(record.id)

@@ -30,7 +30,8 @@ enum LockOwnerCases {
         await expectStoreError(.ownerNotFound) { try await store.renewLockOwner(owner.id) }
         await expectStoreError(.ownerNotFound) {
             try await store.createInstance(
-                CreateInstanceRequest(owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot())
+                CreateInstanceRequest(
+                    owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot())
             )
         }
         // Deleting again is harmless.

@@ -7,7 +7,8 @@ enum MessageCases {
         let store = try await fixture.openStore()
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
         let key = InstanceKey(name: "orderId", value: "42")
-        let id = try await fixture.createUnlocked(in: store, owner: owner, snapshot: ContractFixture.snapshot(keys: [key]))
+        let id = try await fixture.createUnlocked(
+            in: store, owner: owner, snapshot: ContractFixture.snapshot(keys: [key]))
 
         let first = try await store.enqueueMessage(for: id, operation: "approve", body: Data([0, 1, 2, 255]))
         fixture.clock.advance(by: .seconds(1))
@@ -67,7 +68,8 @@ enum MessageCases {
             try await store.enqueueMessage(for: UUID(), operation: "approve", body: Data())
         }
         await expectStoreError(.keyNotFound) {
-            try await store.enqueueMessage(forKey: InstanceKey(name: "orderId", value: "0"), operation: "approve", body: Data())
+            try await store.enqueueMessage(
+                forKey: InstanceKey(name: "orderId", value: "0"), operation: "approve", body: Data())
         }
     }
 }

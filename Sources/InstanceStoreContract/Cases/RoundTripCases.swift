@@ -81,7 +81,8 @@ enum RoundTripCases {
         #expect(loaded.pendingMessages.isEmpty)
         await expectStoreError(.lockLost) {
             try await store.save(
-                SaveRequest(instanceID: created.id, owner: owner.id, expectedVersion: 3, snapshot: ContractFixture.snapshot())
+                SaveRequest(
+                    instanceID: created.id, owner: owner.id, expectedVersion: 3, snapshot: ContractFixture.snapshot())
             )
         }
         // Loading it again by its holder is allowed (e.g. after a host restart with the same owner).
@@ -90,7 +91,9 @@ enum RoundTripCases {
         await expectStoreError(.instanceNotFound) { try await store.readInstance(UUID()) }
         await expectStoreError(.invalidRequest) {
             try await store.createInstance(
-                CreateInstanceRequest(id: created.id, owner: other.id, definition: fixture.definition, snapshot: ContractFixture.snapshot())
+                CreateInstanceRequest(
+                    id: created.id, owner: other.id, definition: fixture.definition,
+                    snapshot: ContractFixture.snapshot())
             )
         }
     }
@@ -110,7 +113,9 @@ enum RoundTripCases {
         #expect(loaded.id == id)
         #expect(loaded.record.summary.lock?.ownerID == owner.id)
         let missing = InstanceKey(name: "orderId", value: "nope")
-        let error = await expectStoreError(.keyNotFound) { try await store.loadInstance(byKey: missing, owner: owner.id) }
+        let error = await expectStoreError(.keyNotFound) {
+            try await store.loadInstance(byKey: missing, owner: owner.id)
+        }
         #expect(error?.key == missing)
     }
 }

@@ -23,7 +23,8 @@ enum RunnableCases {
         let withMessage = try await fixture.createUnlocked(in: store, owner: creator)
         _ = try await store.enqueueMessage(for: withMessage, operation: "approve", body: Data("yes".utf8))
         // Not runnable: future timer, suspended, no timer and no message, finished, locked by a live owner.
-        try await fixture.createUnlocked(in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: future))
+        try await fixture.createUnlocked(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: future))
         try await fixture.createUnlocked(
             in: store,
             owner: creator,

@@ -81,6 +81,6 @@ extension SQLiteSchema {
 
             CREATE INDEX messages_by_instance ON messages (instance_id, id);
             """#
-        ),
+        )
     ]
 }

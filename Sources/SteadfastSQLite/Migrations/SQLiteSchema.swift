@@ -26,7 +26,8 @@ enum SQLiteSchema {
                 )
                 """
             )
-            let current = try db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [])
+            let current =
+                try db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [])
                 .first.map { row -> Int64 in
                     if case .integer(let version) = row[0] { return version }
                     return 0

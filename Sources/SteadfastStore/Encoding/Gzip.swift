@@ -69,7 +69,10 @@ public enum Gzip {
                 output.append(contentsOf: chunk[0..<produced])
                 if result != Z_OK { break }
                 // No progress possible: input exhausted before the end of the stream.
-                if stream.avail_in == 0 && produced < chunkSize { result = Z_BUF_ERROR; break }
+                if stream.avail_in == 0 && produced < chunkSize {
+                    result = Z_BUF_ERROR
+                    break
+                }
             }
             return result
         }

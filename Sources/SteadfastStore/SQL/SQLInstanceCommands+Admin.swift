@@ -32,7 +32,8 @@ extension SQLInstanceCommands {
     public func deleteInstance(_ id: UUID, on db: any SQLConnection) throws {
         let summary = try readSummary(id, on: db)
         if let lock = summary.liveLock(at: now) {
-            throw InstanceStoreError.instanceLocked(id, hostID: lock.hostID, ownerID: lock.ownerID, until: lock.expiresAt)
+            throw InstanceStoreError.instanceLocked(
+                id, hostID: lock.hostID, ownerID: lock.ownerID, until: lock.expiresAt)
         }
         try deleteRows(of: id, on: db)
     }
