@@ -74,4 +74,8 @@ public protocol InstanceStore: Sendable {
 
     /// Deletes every instance the filter selects that no live owner holds; returns how many.
     func purgeInstances(_ filter: PurgeFilter) async throws -> Int
+
+    /// Finishes queued work and releases the store's connections; later calls fail with
+    /// `storeUnavailable`.
+    func close() async
 }
