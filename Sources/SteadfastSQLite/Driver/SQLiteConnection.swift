@@ -28,12 +28,23 @@ final class SQLiteConnection: SQLConnection {
         sqlite3_extended_result_codes(db, 1)
     }
 
+    private var isClosed = false
+
     deinit {
+        close()
+    }
+
+    /// Finalizes the cached statements and closes the database; later calls fail.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
         for statement in statements.values { sqlite3_finalize(statement) }
+        statements = [:]
         sqlite3_close_v2(handle)
     }
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        guard !isClosed else { throw SQLDriverError(.other, "the SQLite connection is closed") }
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)
@@ -58,6 +69,7 @@ final class SQLiteConnection: SQLConnection {
 
     /// Runs one or more statements without parameters (migrations, pragmas, BEGIN/COMMIT).
     func executeScript(_ sql: String) throws {
+        guard !isClosed else { throw SQLDriverError(.other, "the SQLite connection is closed") }
         var message: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, sql, nil, nil, &message)
         guard status == SQLITE_OK else {

@@ -82,6 +82,7 @@ final class SQLiteWorker: @unchecked Sendable {
                 runTransaction(batch)
             }
         }
+        connection.close()
     }
 
     /// Waits for work; takes either one standalone job or a run of transactional jobs.
