@@ -48,12 +48,13 @@ extension Activity {
     }
 
     /// Reads an activity from its JSON form, adding every problem found to `problems`.
-    /// Returns nil when the activity could not be read at all.
-    static func decode(_ value: JSONValue, path: String, problems: inout [DefinitionProblem]) -> Activity? {
+    /// Parts that cannot be read become empty sequences, so the rest of the tree keeps its
+    /// paths and can still be checked; the result is only usable when `problems` stays empty.
+    static func decode(_ value: JSONValue, path: String, problems: inout [DefinitionProblem]) -> Activity {
         var reader = ActivityReader(path: path)
         let activity = reader.activity(value)
         problems += reader.problems
-        return activity
+        return activity ?? .sequence([])
     }
 }
 
@@ -91,8 +92,7 @@ private struct ActivityReader {
                 return nil
             }
             let children = items.enumerated().map { index, item in child(item, suffix: "[\(index)]") }
-            guard children.allSatisfy({ $0 != nil }) else { return nil }
-            return kind == "sequence" ? .sequence(children.compactMap { $0 }) : .parallel(children.compactMap { $0 })
+            return kind == "sequence" ? .sequence(children) : .parallel(children)
         case "pick":
             guard case .array(let items) = body, !items.isEmpty else {
                 problem("'pick' takes a non-empty array of branches {\"trigger\": …, \"action\": …}")
@@ -102,14 +102,15 @@ private struct ActivityReader {
             for (index, item) in items.enumerated() {
                 let branchPath = "\(path)[\(index)]"
                 guard let fields = self.fields(item, allowed: ["trigger", "action"], required: ["trigger"], at: branchPath)
-                else { continue }
-                let trigger = fields["trigger"].flatMap { child($0, suffix: "[\(index)].trigger") }
-                let action = fields["action"].map { child($0, suffix: "[\(index)].action") }
-                if let trigger, action == nil || action! != nil {
-                    branches.append(Activity.PickBranch(trigger: trigger, action: action ?? nil))
+                else {
+                    branches.append(Activity.PickBranch(trigger: .sequence([])))
+                    continue
                 }
+                let trigger = fields["trigger"].map { child($0, suffix: "[\(index)].trigger") } ?? .sequence([])
+                let action = fields["action"].map { child($0, suffix: "[\(index)].action") }
+                branches.append(Activity.PickBranch(trigger: trigger, action: action))
             }
-            return branches.count == items.count ? .pick(branches) : nil
+            return .pick(branches)
         default:
             return leafOrScope(kind, body)
         }
@@ -143,10 +144,7 @@ private struct ActivityReader {
             return text
         }
         func nested(_ name: String) -> Activity? {
-            guard let value = fields[name] else { return nil }
-            let result = child(value, suffix: ".\(name)")
-            if result == nil { complete = false }
-            return result
+            fields[name].map { child($0, suffix: ".\(name)") }
         }
         let activity: Activity?
         switch kind {
@@ -198,11 +196,13 @@ private struct ActivityReader {
         return complete ? activity : nil
     }
 
-    private mutating func child(_ value: JSONValue, suffix: String) -> Activity? {
+    /// Reads a nested activity; one that cannot be read is reported and replaced by an empty
+    /// sequence so that its siblings are still read and checked.
+    private mutating func child(_ value: JSONValue, suffix: String) -> Activity {
         let parent = path
         path += suffix
         defer { path = parent }
-        return activity(value)
+        return activity(value) ?? .sequence([])
     }
 
     /// The fields of an activity's object, after checking for unknown and missing ones.

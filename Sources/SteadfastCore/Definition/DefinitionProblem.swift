@@ -17,7 +17,7 @@ public struct DefinitionProblem: Hashable, Sendable, CustomStringConvertible {
         var location = path
         if let field { location += location.isEmpty ? field : ".\(field)" }
         if let column { location += ", column \(column)" }
-        return "\(location): \(message)"
+        return location.isEmpty ? message : "\(location): \(message)"
     }
 }
 

@@ -103,16 +103,26 @@ public struct WorkflowDefinition: Sendable {
         case let other?:
             problems.append(DefinitionProblem(path: "", field: "keys", message: "must be an array of variable names, not a \(other.typeName)"))
         }
-        var body: Activity?
+        var body = Activity.sequence([])
         if let bodyValue = fields["body"] {
             body = Activity.decode(bodyValue, path: "body", problems: &problems)
         } else {
             problems.append(DefinitionProblem(path: "", field: "body", message: "missing required field"))
         }
-        guard problems.isEmpty, let body else { throw DefinitionError(problems: problems) }
-        try self.init(
-            name: name, version: version, variables: variables, keys: keys, body: body, registry: registry,
-            checkInvokes: checkInvokes)
+        do {
+            try self.init(
+                name: name, version: version, variables: variables, keys: keys, body: body, registry: registry,
+                checkInvokes: checkInvokes)
+        } catch {
+            // Parts that could not be read were checked as empty placeholders: drop what the
+            // checks say at or inside them, which would only repeat the reading problem.
+            let unreadable = problems.map(\.path).filter { !$0.isEmpty }
+            let checked = error.problems.filter { problem in
+                !unreadable.contains { problem.path == $0 || problem.path.hasPrefix($0 + ".") || problem.path.hasPrefix($0 + "[") }
+            }
+            throw DefinitionError(problems: problems + checked)
+        }
+        if !problems.isEmpty { throw DefinitionError(problems: problems) }
     }
 
     /// The definition as a JSON document, in the format ``init(json:registry:checkInvokes:)`` reads.

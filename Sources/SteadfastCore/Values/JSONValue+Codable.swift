@@ -42,7 +42,26 @@ extension JSONValue: Codable {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw WorkflowError(.invalidJSON, "\(what) is not valid JSON: \(Self.describe(error))")
+            throw WorkflowError(.invalidJSON, "\(what) is not valid JSON: \(syntaxProblem(in: data) ?? Self.describe(error))")
+        }
+    }
+
+    /// Where JSON text goes wrong, as "line L, column C: what", from JSONSerialization's report.
+    private static func syntaxProblem(in data: Data) -> String? {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            guard let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String else { return nil }
+            guard let range = detail.range(of: "character "),
+                let offset = Int(detail[range.upperBound...].prefix { $0.isNumber })
+            else { return detail }
+            let before = data.prefix(offset)
+            let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+            let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+            let what = detail[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: " around", with: "")
+            return "line \(line), column \(column): \(what.isEmpty ? "syntax error" : what.lowercased())"
         }
     }
 
