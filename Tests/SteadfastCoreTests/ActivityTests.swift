@@ -24,7 +24,8 @@ import Testing
         let wf = try definition(body, variables: ["n": 0])
         #expect(try start(wf, input: ["n": 5]).1.lines == ["big"])
         #expect(try start(wf, input: ["n": 1]).1.lines == ["small"])
-        let noElse = try definition(#"{"if": {"condition": "n", "then": {"writeLine": {"text": "'yes'"}}}}"#, variables: ["n": 0])
+        let noElse = try definition(
+            #"{"if": {"condition": "n", "then": {"writeLine": {"text": "'yes'"}}}}"#, variables: ["n": 0])
         #expect(try start(noElse).1.lines == [])
         #expect(try start(noElse).1.status == .completed)
     }
@@ -41,7 +42,9 @@ import Testing
     }
 
     @Test func runawayLoopFaultsInsteadOfHanging() throws {
-        let wf = try definition(#"{"while": {"condition": "true", "body": {"assign": {"to": "i", "value": "i + 1"}}}}"#, variables: ["i": 0])
+        let wf = try definition(
+            #"{"while": {"condition": "true", "body": {"assign": {"to": "i", "value": "i + 1"}}}}"#, variables: ["i": 0]
+        )
         var instance = try WorkflowInstance(definition: wf, instanceID: "loop")
         instance.stepLimit = 1000
         let result = instance.run(now: t0)
@@ -51,7 +54,8 @@ import Testing
 
     @Test func delayByDurationAndUntil() throws {
         let wf = try definition(
-            #"{"sequence": [{"delay": {"duration": "PT2S"}}, {"delay": {"until": "addDuration(now(), 'PT1H')"}}, {"writeLine": {"text": "'done'"}}]}"#)
+            #"{"sequence": [{"delay": {"duration": "PT2S"}}, {"delay": {"until": "addDuration(now(), 'PT1H')"}}, {"writeLine": {"text": "'done'"}}]}"#
+        )
         var (instance, result) = try start(wf)
         #expect(result.status == .idle)
         #expect(result.nextTimer == t0.adding(milliseconds: 2000))
@@ -76,7 +80,9 @@ import Testing
     }
 
     @Test func persistWaitsForAcknowledgement() throws {
-        let wf = try definition(#"{"sequence": [{"writeLine": {"text": "'before'"}}, {"persist": {}}, {"writeLine": {"text": "'after'"}}]}"#)
+        let wf = try definition(
+            #"{"sequence": [{"writeLine": {"text": "'before'"}}, {"persist": {}}, {"writeLine": {"text": "'after'"}}]}"#
+        )
         var (instance, result) = try start(wf)
         #expect(result.persistRequested)
         #expect(result.canPersist)
@@ -115,7 +121,12 @@ import Testing
         #expect(throws: WorkflowError.self) { try instance.resume(operation: "submit", message: ["other": 1], now: t0) }
         var result = try instance.resume(operation: "submit", message: ["orderId": 42, "total": 10], now: t0)
         #expect(instance.state.keys == ["orderId": 42])
-        #expect(result.bookmarks == [Bookmark(operation: "approve", correlateOn: "orderId", createsInstance: false, activityPath: "body.sequence[1].receive")])
+        #expect(
+            result.bookmarks == [
+                Bookmark(
+                    operation: "approve", correlateOn: "orderId", createsInstance: false,
+                    activityPath: "body.sequence[1].receive")
+            ])
         do {
             _ = try instance.resume(operation: "approve", message: ["orderId": 43], now: t0)
             Issue.record("a message for another key was accepted")
@@ -158,7 +169,8 @@ import Testing
         """
 
     @Test func pickTriggerWithoutAction() throws {
-        let wf = try definition(#"{"pick": [{"trigger": {"receive": {"operation": "a"}}}, {"trigger": {"delay": {"duration": "PT1S"}}}]}"#)
+        let wf = try definition(
+            #"{"pick": [{"trigger": {"receive": {"operation": "a"}}}, {"trigger": {"delay": {"duration": "PT1S"}}}]}"#)
         var (instance, _) = try start(wf)
         #expect(try instance.resume(operation: "a", message: nil, now: t0).status == .completed)
     }
@@ -199,7 +211,10 @@ import Testing
         let (_, result) = try start(wf)
         #expect(result.status == .completed)
         #expect(result.outputs?["r"] == 42)
-        #expect(result.lines == ["caught: custom activity 'fail' failed: failed on 42 at body.sequence[1].tryCatch.try.invoke"])
+        #expect(
+            result.lines == [
+                "caught: custom activity 'fail' failed: failed on 42 at body.sequence[1].tryCatch.try.invoke"
+            ])
     }
 
     @Test func asyncInvokeIsANoPersistZoneAndItsFaultIsCaught() throws {
@@ -212,7 +227,10 @@ import Testing
         var (instance, result) = try start(wf)
         #expect(result.status == .running)
         #expect(!result.canPersist)
-        #expect(result.asyncCalls == [AsyncCall(call: 0, activity: "slowDouble", input: 4, activityPath: "body.sequence[0].invoke")])
+        #expect(
+            result.asyncCalls == [
+                AsyncCall(call: 0, activity: "slowDouble", input: 4, activityPath: "body.sequence[0].invoke")
+            ])
         #expect(throws: WorkflowError.self) { try instance.completeAsync(call: 7, outcome: .success(1), now: t0) }
         result = try instance.completeAsync(call: 0, outcome: .success(8), now: t0)
         #expect(instance.state.variables["r"] == 8)
@@ -238,7 +256,8 @@ import Testing
             variables: ["x": 0])
         #expect(try start(caught).1.lines == ["recovered"])
         let terminated = try definition(
-            #"{"tryCatch": {"try": {"terminate": {"reason": "'stop ' + 1"}}, "catch": {"writeLine": {"text": "'no'"}}}}"#)
+            #"{"tryCatch": {"try": {"terminate": {"reason": "'stop ' + 1"}}, "catch": {"writeLine": {"text": "'no'"}}}}"#
+        )
         let (_, result) = try start(terminated)
         #expect(result.status == .terminated)
         #expect(result.terminationReason == "stop 1")
@@ -265,7 +284,8 @@ import Testing
 
     @Test func noPersistScope() throws {
         let wf = try definition(
-            #"{"sequence": [{"noPersist": {"body": {"receive": {"operation": "inside"}}}}, {"receive": {"operation": "outside"}}]}"#)
+            #"{"sequence": [{"noPersist": {"body": {"receive": {"operation": "inside"}}}}, {"receive": {"operation": "outside"}}]}"#
+        )
         var (instance, result) = try start(wf)
         #expect(result.status == .idle)
         #expect(!result.canPersist)

@@ -21,9 +21,11 @@ import Testing
     }
 
     @Test func dslAndJSONGiveTheSameTree() throws {
-        let json = try WorkflowDefinition(json: try Data(contentsOf: Self.samples.appendingPathComponent("order-approval.json")))
+        let json = try WorkflowDefinition(
+            json: try Data(contentsOf: Self.samples.appendingPathComponent("order-approval.json")))
         let dsl = try WorkflowDefinition(
-            name: "order-approval", version: "1", variables: ["orderId": nil, "order": nil, "status": "new"], keys: ["orderId"]
+            name: "order-approval", version: "1", variables: ["orderId": nil, "order": nil, "status": "new"],
+            keys: ["orderId"]
         ) {
             Receive("submit", correlateOn: "orderId", createsInstance: true, assignTo: "order")
             Assign("orderId", "order.orderId")
@@ -47,11 +49,17 @@ import Testing
                 }
                 NoPersist { InvokeAsync("fetch", input: "n", assignTo: "r") { input in input } }
             }
-            If("n > 0") { Invoke("triple", input: "n", assignTo: "n") { input in .number((input.numberValue ?? 0) * 3) } } else: {
+            If("n > 0") {
+                Invoke("triple", input: "n", assignTo: "n") { input in .number((input.numberValue ?? 0) * 3) }
+            } else: {
                 Terminate("'negative'")
             }
             While("n < 10") { Assign("n", "n + 1") }
-            TryCatch(errorTo: "err") { Throw("'oops'") } catch: { WriteLine("err.message") }
+            TryCatch(errorTo: "err") {
+                Throw("'oops'")
+            } catch: {
+                WriteLine("err.message")
+            }
             Pick { Trigger(Receive("go")) }
         }
         #expect(Set(wf.registry.names) == ["fetch", "triple"])
@@ -60,7 +68,11 @@ import Testing
             wf.body.visit { found.insert($0.kind) }
             return found
         }()
-        #expect(kinds == ["sequence", "parallel", "delay", "writeLine", "noPersist", "invoke", "if", "terminate", "while", "assign", "tryCatch", "throw", "pick", "receive"])
+        #expect(
+            kinds == [
+                "sequence", "parallel", "delay", "writeLine", "noPersist", "invoke", "if", "terminate", "while",
+                "assign", "tryCatch", "throw", "pick", "receive",
+            ])
         // The JSON form reads back to the same definition.
         let reread = try WorkflowDefinition(document: wf.jsonValue, registry: wf.registry)
         #expect(reread.body == wf.body && reread.identity == wf.identity)
@@ -88,7 +100,10 @@ import Testing
         #expect(found.contains { $0.hasPrefix("body.sequence[6].writeLine.text: must be a string") })
         #expect(found.contains { $0.hasPrefix("body.sequence[7]: an activity must be an object") })
         // Reading problems do not hide the checks of the parts that could be read.
-        #expect(found.contains { $0.hasPrefix("body.sequence[4].pick[0].trigger: a pick trigger must be a receive or a delay") })
+        #expect(
+            found.contains {
+                $0.hasPrefix("body.sequence[4].pick[0].trigger: a pick trigger must be a receive or a delay")
+            })
         #expect(found.count == 8, "\(found)")
     }
 
@@ -108,11 +123,19 @@ import Testing
             """, variables: ["price": 1, "qty": 2], keys: ["orderId"])
         #expect(found.contains { $0.hasPrefix("body.sequence[0].assign.to, column 1: unknown variable 'total'") })
         #expect(found.contains { $0.hasPrefix("body.sequence[1].writeLine.text, column 6: expected a value") })
-        #expect(found.contains { $0.hasPrefix("body.sequence[2].delay.duration: '72 hours' is not an ISO-8601 duration") })
+        #expect(
+            found.contains { $0.hasPrefix("body.sequence[2].delay.duration: '72 hours' is not an ISO-8601 duration") })
         #expect(found.contains { $0.hasPrefix("body.sequence[3].receive.correlateOn: 'orderNo' is not one of") })
-        #expect(found.contains { $0.hasPrefix("body.sequence[4].pick[0].trigger: a pick trigger must be a receive or a delay") })
+        #expect(
+            found.contains {
+                $0.hasPrefix("body.sequence[4].pick[0].trigger: a pick trigger must be a receive or a delay")
+            })
         #expect(found.contains { $0.hasPrefix("body.sequence[5].noPersist.body.persist: a persist cannot run inside") })
-        #expect(found.contains { $0.hasPrefix("body.sequence[6].receive.createsInstance: a receive that creates instances must be the first") })
+        #expect(
+            found.contains {
+                $0.hasPrefix(
+                    "body.sequence[6].receive.createsInstance: a receive that creates instances must be the first")
+            })
         #expect(found.contains { $0.hasPrefix("body.sequence[7].invoke.activity: no custom activity named 'charge'") })
         #expect(found.contains { $0.hasPrefix("keys[0]: 'orderId' is not a declared variable") })
         #expect(found.count == 9, "\(found)")
@@ -120,7 +143,10 @@ import Testing
 
     @Test func unknownVariableColumnInsideExpression() {
         let found = problems(#"{"writeLine": {"text": "'hello ' + nmae"}}"#, variables: ["name": "x"])
-        #expect(found == ["body.writeLine.text, column 12: unknown variable 'nmae' (declared: name); declare it under \"variables\""])
+        #expect(
+            found == [
+                "body.writeLine.text, column 12: unknown variable 'nmae' (declared: name); declare it under \"variables\""
+            ])
     }
 
     @Test func malformedDocuments() {
@@ -135,7 +161,9 @@ import Testing
         #expect(problemsOf("{\"name\": ").first?.hasPrefix("the definition is not valid JSON") == true)
         #expect(problemsOf("[]") == ["a definition must be a JSON object with name, version and body"])
         let missing = problemsOf(#"{"name": 3, "extra": 1}"#)
-        #expect(missing.contains("extra: unknown field; expected $schema, name, version, description, variables, keys, body"))
+        #expect(
+            missing.contains(
+                "extra: unknown field; expected $schema, name, version, description, variables, keys, body"))
         #expect(missing.contains("name: must be a string, not a number"))
         #expect(missing.contains("version: missing required field"))
         #expect(missing.contains("body: missing required field"))
@@ -154,7 +182,8 @@ import Testing
     /// Every sample validates against the published JSON Schema (checked with Python's
     /// `jsonschema`, an independent validator), and the schema rejects malformed documents.
     @Test func samplesValidateAgainstTheJSONSchema() throws {
-        let schema = Self.samples.deletingLastPathComponent().appendingPathComponent("Schemas/workflow-definition.schema.json")
+        let schema = Self.samples.deletingLastPathComponent().appendingPathComponent(
+            "Schemas/workflow-definition.schema.json")
         let invalid = FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-invalid-\(UUID()).json")
         try Data(#"{"name": "x", "version": "1", "body": {"sequnce": []}}"#.utf8).write(to: invalid)
         defer { try? FileManager.default.removeItem(at: invalid) }
@@ -176,7 +205,8 @@ import Testing
         try process.run()
         process.waitUntilExit()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        try #require(process.terminationStatus == 0, "python3 with jsonschema is needed (pip install jsonschema): \(text)")
+        try #require(
+            process.terminationStatus == 0, "python3 with jsonschema is needed (pip install jsonschema): \(text)")
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.count == Self.sampleFiles.count + 1)
         for file in Self.sampleFiles { #expect(lines.contains("\(file.path) valid"), "\(text)") }

@@ -27,8 +27,13 @@ import Testing
             statuses[straight.state.status, default: 0] += 1
             totalReloads += interrupted.reloads
         }
-        for kind in ["sequence", "parallel", "assign", "if", "while", "delay", "persist", "receive", "pick", "writeLine", "invoke", "terminate", "throw", "tryCatch", "noPersist"] {
-            #expect(kindsSeen[kind, default: 0] >= 20, "activity kind \(kind) appears only \(kindsSeen[kind, default: 0]) times")
+        for kind in [
+            "sequence", "parallel", "assign", "if", "while", "delay", "persist", "receive", "pick", "writeLine",
+            "invoke", "terminate", "throw", "tryCatch", "noPersist",
+        ] {
+            #expect(
+                kindsSeen[kind, default: 0] >= 20,
+                "activity kind \(kind) appears only \(kindsSeen[kind, default: 0]) times")
         }
         #expect(statuses[.completed, default: 0] >= 300, "\(statuses)")
         #expect(statuses[.faulted, default: 0] >= 20, "\(statuses)")

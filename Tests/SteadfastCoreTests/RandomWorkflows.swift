@@ -33,7 +33,8 @@ struct WorkflowGenerator {
         for name in Self.numbers { variables[name] = .number(Double(random.int(0...9))) }
         for loop in 0..<loops { variables["c\(loop)"] = 0 }
         return try WorkflowDefinition(
-            name: "random", version: "1", variables: variables, body: .sequence([body, .writeLine(text: "'end ' + v0 + v1 + v2 + v3")]),
+            name: "random", version: "1", variables: variables,
+            body: .sequence([body, .writeLine(text: "'end ' + v0 + v1 + v2 + v3")]),
             registry: testRegistry)
     }
 
@@ -59,27 +60,39 @@ struct WorkflowGenerator {
     private mutating func activity(depth: Int, inNoPersist: Bool) -> Activity {
         size += 1
         let leafOnly = depth >= 4 || size > 40
-        let choice = leafOnly ? random.int(0...8) : depth <= 1 && random.chance(50) ? random.int(8...16) : random.int(0...16)
+        let choice =
+            leafOnly ? random.int(0...8) : depth <= 1 && random.chance(50) ? random.int(8...16) : random.int(0...16)
         switch choice {
         case 0: return .assign(to: number(), value: arithmetic())
         case 1: return .writeLine(text: "'w' + \(number()) + ' ' + string(msg)")
-        case 2: return random.chance(70) ? .delay(.duration("PT\(random.int(1...90))S")) : .delay(.until("addDuration(now(), 'PT\(random.int(1...30))M')"))
+        case 2:
+            return random.chance(70)
+                ? .delay(.duration("PT\(random.int(1...90))S"))
+                : .delay(.until("addDuration(now(), 'PT\(random.int(1...30))M')"))
         case 3: return inNoPersist ? .assign(to: "out", value: "v0") : .persist
-        case 4: return .receive(Activity.Receive(operation: Self.operations[random.int(0...2)], assignTo: random.chance(60) ? "msg" : nil))
+        case 4:
+            return .receive(
+                Activity.Receive(
+                    operation: Self.operations[random.int(0...2)], assignTo: random.chance(60) ? "msg" : nil))
         case 5:
             let name = ["double", "slowDouble", "slowDouble", "fail"][random.int(0...3)]
             if name == "fail" && !random.chance(30) { return .assign(to: "out", value: "1") }
             return .invoke(Activity.Invoke(activity: name, input: name == "fail" ? "v1" : number(), assignTo: number()))
         case 6: return random.chance(25) ? .throw(message: "'thrown ' + \(number())") : .writeLine(text: "v2")
-        case 7: return random.chance(15) ? .terminate(reason: "'stop at ' + v3") : .assign(to: "out", value: "string(v3)")
+        case 7:
+            return random.chance(15) ? .terminate(reason: "'stop at ' + v3") : .assign(to: "out", value: "string(v3)")
         case 8:
             return .pick(
                 (0..<random.int(1...3)).map { _ in
                     let trigger: Activity =
                         random.chance(50)
-                        ? .receive(Activity.Receive(operation: Self.operations[random.int(0...2)], assignTo: random.chance(50) ? "msg" : nil))
+                        ? .receive(
+                            Activity.Receive(
+                                operation: Self.operations[random.int(0...2)], assignTo: random.chance(50) ? "msg" : nil
+                            ))
                         : .delay(.duration("PT\(random.int(1...60))S"))
-                    return Activity.PickBranch(trigger: trigger, action: random.chance(60) ? .writeLine(text: "'picked ' + v1") : nil)
+                    return Activity.PickBranch(
+                        trigger: trigger, action: random.chance(60) ? .writeLine(text: "'picked ' + v1") : nil)
                 })
         case 9, 10: return .sequence(children(depth: depth, inNoPersist: inNoPersist, count: random.int(1...4)))
         case 11: return .parallel(children(depth: depth, inNoPersist: inNoPersist, count: random.int(2...3)))
@@ -97,12 +110,14 @@ struct WorkflowGenerator {
                 ]))
         case 14:
             return .tryCatch(
-                try: activity(depth: depth + 1, inNoPersist: inNoPersist), catch: activity(depth: depth + 1, inNoPersist: inNoPersist),
+                try: activity(depth: depth + 1, inNoPersist: inNoPersist),
+                catch: activity(depth: depth + 1, inNoPersist: inNoPersist),
                 errorTo: random.chance(70) ? "err" : nil)
         case 15: return .noPersist(body: activity(depth: depth + 1, inNoPersist: true))
         default:
             return .tryCatch(
-                try: .sequence(children(depth: depth, inNoPersist: inNoPersist, count: 2) + [.throw(message: "'planned'")]),
+                try: .sequence(
+                    children(depth: depth, inNoPersist: inNoPersist, count: 2) + [.throw(message: "'planned'")]),
                 catch: .writeLine(text: "err.message"), errorTo: "err")
         }
     }
@@ -148,7 +163,10 @@ struct WorkflowDriver {
                 outcome.reloads += 1
             }
             enum Event {
-                case message(String), timer(Instant), async(AsyncCall), acknowledge
+                case message(String)
+                case timer(Instant)
+                case async(AsyncCall)
+                case acknowledge
             }
             var events: [Event] = instance.state.bookmarks.map { .message($0.operation) }
             events += instance.state.timers.map { .timer($0.due) }
@@ -158,14 +176,18 @@ struct WorkflowDriver {
             outcome.events += 1
             switch events[random.int(0...events.count - 1)] {
             case .message(let operation):
-                absorb(try instance.resume(operation: operation, message: ["n": .number(Double(random.int(0...99)))], now: now))
+                absorb(
+                    try instance.resume(
+                        operation: operation, message: ["n": .number(Double(random.int(0...99)))], now: now))
             case .timer(let due):
                 now = max(now, due)
                 absorb(instance.resumeDueTimers(now: now))
             case .async(let call):
                 pendingCalls.removeAll { $0.call == call.call }
                 let outcome: InvokeOutcome =
-                    if case .number(let value) = call.input { .success(.number(value * 2)) } else { .failure("not a number") }
+                    if case .number(let value) = call.input { .success(.number(value * 2)) } else {
+                        .failure("not a number")
+                    }
                 absorb(try instance.completeAsync(call: call.call, outcome: outcome, now: now))
             case .acknowledge:
                 absorb(instance.acknowledgePersist(now: now))

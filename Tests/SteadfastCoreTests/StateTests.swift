@@ -23,7 +23,10 @@ import Testing
         #expect(state.variables["m"] == ["id": "A-1"])
         #expect(state.keys == ["id": "A-1"])
         #expect(state.bookmarks.map(\.operation) == ["approve"])
-        #expect(state.timers == [PendingTimer(due: t0.adding(milliseconds: 60_000), activityPath: "body.sequence[1].parallel[0].delay")])
+        #expect(
+            state.timers == [
+                PendingTimer(due: t0.adding(milliseconds: 60_000), activityPath: "body.sequence[1].parallel[0].delay")
+            ])
         #expect(state.execution != nil)
     }
 
@@ -51,7 +54,8 @@ import Testing
             #expect(error.message.contains("'other' version '7'"))
         }
         // Same name and version, different content: refused too, with what to do.
-        let edited = try definition(#"{"writeLine": {"text": "'edited'"}}"#, variables: ["id": nil, "m": nil], keys: ["id"])
+        let edited = try definition(
+            #"{"writeLine": {"text": "'edited'"}}"#, variables: ["id": nil, "m": nil], keys: ["id"])
         #expect(throws: WorkflowError.self) { try WorkflowInstance(definition: edited, state: instance.state) }
     }
 
@@ -68,7 +72,9 @@ import Testing
         }
         var garbage = data
         for index in stride(from: 7, to: garbage.count, by: 13) { garbage[index] ^= 0x5A }
-        #expect(throws: WorkflowError.self) { try WorkflowInstance(definition: instance.definition, encodedState: garbage) }
+        #expect(throws: WorkflowError.self) {
+            try WorkflowInstance(definition: instance.definition, encodedState: garbage)
+        }
     }
 
     @Test func frameTreeThatDoesNotFitIsRejected() throws {

@@ -22,20 +22,29 @@ func hundredActivities(idle: Bool) throws -> WorkflowDefinition {
         case 0: steps.append(.assign(to: "total", value: "total + price * \(index % 7 + 1)"))
         case 1:
             steps.append(
-                .if(condition: "total > 1000", then: .assign(to: "total", value: "total % 1000"), else: .assign(to: "n", value: "n + 1")))
+                .if(
+                    condition: "total > 1000", then: .assign(to: "total", value: "total % 1000"),
+                    else: .assign(to: "n", value: "n + 1")))
         case 2: steps.append(.writeLine(text: "'step \(index): ' + total"))
         case 3: steps.append(.invoke(Activity.Invoke(activity: "increment", input: "n", assignTo: "n")))
         case 4: steps.append(.assign(to: "order.lines[\(index % 5)]", value: "total"))
         default:
             steps.append(
-                .tryCatch(try: .assign(to: "ratio", value: "total / n"), catch: .assign(to: "ratio", value: "0"), errorTo: "error"))
+                .tryCatch(
+                    try: .assign(to: "ratio", value: "total / n"), catch: .assign(to: "ratio", value: "0"),
+                    errorTo: "error"))
         }
-        if idle && steps.count == 50 { steps.append(.receive(Activity.Receive(operation: "continue", assignTo: "message"))) }
+        if idle && steps.count == 50 {
+            steps.append(.receive(Activity.Receive(operation: "continue", assignTo: "message")))
+        }
         index += 1
     }
     return try WorkflowDefinition(
         name: "bench-100", version: "1",
-        variables: ["total": 0, "price": 12.5, "n": 0, "ratio": 0, "order": ["id": "A-1", "lines": []], "error": nil, "message": nil],
+        variables: [
+            "total": 0, "price": 12.5, "n": 0, "ratio": 0, "order": ["id": "A-1", "lines": []], "error": nil,
+            "message": nil,
+        ],
         body: .sequence(Array(steps.prefix(100))), registry: registry)
 }
 
@@ -59,8 +68,9 @@ func measure(seconds: Double = 1.0, _ body: () throws -> Int) rethrows -> Double
 }
 
 func format(_ value: Double) -> String {
-    value >= 100 ? String(Int(value.rounded())).reversed().enumerated().map { $0 > 0 && $0 % 3 == 0 ? "\($1)," : "\($1)" }
-        .reversed().joined() : String(format: "%.2f", value)
+    value >= 100
+        ? String(Int(value.rounded())).reversed().enumerated().map { $0 > 0 && $0 % 3 == 0 ? "\($1)," : "\($1)" }
+            .reversed().joined() : String(format: "%.2f", value)
 }
 
 var rows: [(String, String, String)] = []
@@ -109,14 +119,16 @@ let decodeRate = try measure(seconds: 0.5) {
 rows.append(("  decode, check and load that state", format(decodeRate), "states/s"))
 let resumeRate = try measure(seconds: 0.5) {
     var copy = try WorkflowInstance(definition: idleDefinition, encodedState: encoded)
-    precondition(try copy.resume(operation: "continue", message: ["ok": true], now: start).status == .completed)
+    let status = try copy.resume(operation: "continue", message: ["ok": true], now: start).status
+    precondition(status == .completed)
     return 1
 }
 rows.append(("  load + resume that state to completion", format(resumeRate), "resumes/s"))
 
 // 4. A wide frame tree: 100 parallel receives all waiting.
 let wide = try WorkflowDefinition(
-    name: "bench-wide", version: "1", body: .parallel((0..<100).map { .receive(Activity.Receive(operation: "op\($0)")) }))
+    name: "bench-wide", version: "1",
+    body: .parallel((0..<100).map { .receive(Activity.Receive(operation: "op\($0)")) }))
 var wideInstance = try WorkflowInstance(definition: wide, instanceID: "3f2a9c1e-6d3b-4f7a-9b8e-0c1d2e3f4a5b")
 _ = wideInstance.run(now: start)
 rows.append(("state with 100 parallel open bookmarks", "\(wideInstance.state.encoded().count)", "bytes (JSON)"))

@@ -47,7 +47,8 @@ public struct If: ActivityConvertible {
 
     public init(_ condition: String, @ActivityBuilder then: () -> [ActivityFragment]) {
         let thenPart = ActivityFragment(block: then())
-        fragment = ActivityFragment(.if(condition: condition, then: thenPart.activity, else: nil), registry: thenPart.registry)
+        fragment = ActivityFragment(
+            .if(condition: condition, then: thenPart.activity, else: nil), registry: thenPart.registry)
     }
 }
 
@@ -76,11 +77,13 @@ public struct Persist: ActivityConvertible {
 /// Waits for a message for `operation`.
 public struct Receive: ActivityConvertible {
     public let fragment: ActivityFragment
-    public init(_ operation: String, correlateOn: String? = nil, createsInstance: Bool = false, assignTo: String? = nil) {
+    public init(_ operation: String, correlateOn: String? = nil, createsInstance: Bool = false, assignTo: String? = nil)
+    {
         fragment = ActivityFragment(
             .receive(
                 Activity.Receive(
-                    operation: operation, correlateOn: correlateOn, createsInstance: createsInstance, assignTo: assignTo)))
+                    operation: operation, correlateOn: correlateOn, createsInstance: createsInstance, assignTo: assignTo
+                )))
     }
 }
 
@@ -92,7 +95,8 @@ public struct Trigger {
     public init(_ trigger: some ActivityConvertible, @ActivityBuilder action: () -> [ActivityFragment]) {
         let actionPart = action()
         let block = ActivityFragment(block: actionPart)
-        branch = Activity.PickBranch(trigger: trigger.fragment.activity, action: actionPart.isEmpty ? nil : block.activity)
+        branch = Activity.PickBranch(
+            trigger: trigger.fragment.activity, action: actionPart.isEmpty ? nil : block.activity)
         registry = trigger.fragment.registry.merging(block.registry)
     }
 

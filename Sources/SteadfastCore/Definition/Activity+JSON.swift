@@ -4,7 +4,8 @@ extension Activity {
     /// The JSON form of this activity.
     public var jsonValue: JSONValue {
         func fields(_ pairs: [(String, String?)]) -> JSONValue {
-            .object(Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, .string($0)) } }))
+            .object(
+                Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, .string($0)) } }))
         }
         let body: JSONValue
         switch self {
@@ -20,9 +21,12 @@ extension Activity {
         case .delay(.until(let until)): body = fields([("until", until)])
         case .persist: body = .object([:])
         case .receive(let receive):
-            guard case .object(var object) = fields([
-                ("operation", receive.operation), ("correlateOn", receive.correlateOn), ("assignTo", receive.assignTo),
-            ]) else { preconditionFailure("fields() builds an object") }
+            guard
+                case .object(var object) = fields([
+                    ("operation", receive.operation), ("correlateOn", receive.correlateOn),
+                    ("assignTo", receive.assignTo),
+                ])
+            else { preconditionFailure("fields() builds an object") }
             if receive.createsInstance { object["createsInstance"] = .bool(true) }
             body = .object(object)
         case .pick(let branches):
@@ -74,11 +78,14 @@ private struct ActivityReader {
 
     mutating func activity(_ value: JSONValue) -> Activity? {
         guard case .object(let object) = value, object.count == 1, let (kind, body) = object.first else {
-            problem("an activity must be an object with exactly one key naming its kind (\(Self.kinds.joined(separator: ", ")))")
+            problem(
+                "an activity must be an object with exactly one key naming its kind (\(Self.kinds.joined(separator: ", ")))"
+            )
             return nil
         }
         guard Self.kinds.contains(kind) else {
-            let suggestion = Self.kinds.first { $0.lowercased() == kind.lowercased() }.map { "; did you mean '\($0)'?" } ?? ""
+            let suggestion =
+                Self.kinds.first { $0.lowercased() == kind.lowercased() }.map { "; did you mean '\($0)'?" } ?? ""
             problem("unknown activity kind '\(kind)'\(suggestion)")
             return nil
         }
@@ -101,7 +108,9 @@ private struct ActivityReader {
             var branches: [Activity.PickBranch] = []
             for (index, item) in items.enumerated() {
                 let branchPath = "\(path)[\(index)]"
-                guard let fields = self.fields(item, allowed: ["trigger", "action"], required: ["trigger"], at: branchPath)
+                guard
+                    let fields = self.fields(
+                        item, allowed: ["trigger", "action"], required: ["trigger"], at: branchPath)
                 else {
                     branches.append(Activity.PickBranch(trigger: .sequence([])))
                     continue
@@ -131,7 +140,8 @@ private struct ActivityReader {
             "tryCatch": (["try", "catch", "errorTo"], ["try", "catch"]),
             "noPersist": (["body"], ["body"]),
         ]
-        guard let shape = shapes[kind], let fields = fields(body, allowed: shape.allowed, required: shape.required, at: path)
+        guard let shape = shapes[kind],
+            let fields = fields(body, allowed: shape.allowed, required: shape.required, at: path)
         else { return nil }
         var complete = true
         func text(_ name: String) -> String? {
@@ -153,7 +163,9 @@ private struct ActivityReader {
             let condition = text("condition")
             let then = nested("then")
             let otherwise = nested("else")
-            activity = condition.flatMap { condition in then.map { .if(condition: condition, then: $0, else: otherwise) } }
+            activity = condition.flatMap { condition in
+                then.map { .if(condition: condition, then: $0, else: otherwise) }
+            }
         case "while":
             let condition = text("condition")
             activity = nested("body").flatMap { body in condition.map { .while(condition: $0, body: body) } }
@@ -162,21 +174,26 @@ private struct ActivityReader {
             case (let duration?, nil): activity = .delay(.duration(duration))
             case (nil, let until?): activity = .delay(.until(until))
             default:
-                if complete { problem("'delay' takes exactly one of 'duration' (e.g. \"PT30S\") or 'until' (an expression)") }
+                if complete {
+                    problem("'delay' takes exactly one of 'duration' (e.g. \"PT30S\") or 'until' (an expression)")
+                }
                 activity = nil
             }
         case "persist": activity = .persist
         case "receive":
             var createsInstance = false
             if let value = fields["createsInstance"] {
-                if case .bool(let flag) = value { createsInstance = flag } else {
+                if case .bool(let flag) = value {
+                    createsInstance = flag
+                } else {
                     problem("must be true or false", field: "createsInstance")
                     complete = false
                 }
             }
             let receive = text("operation").map {
                 Activity.Receive(
-                    operation: $0, correlateOn: text("correlateOn"), createsInstance: createsInstance, assignTo: text("assignTo"))
+                    operation: $0, correlateOn: text("correlateOn"), createsInstance: createsInstance,
+                    assignTo: text("assignTo"))
             }
             activity = receive.map { .receive($0) }
         case "writeLine": activity = text("text").map { .writeLine(text: $0) }
@@ -190,7 +207,9 @@ private struct ActivityReader {
             let tryBody = nested("try")
             let catchBody = nested("catch")
             let errorTo = text("errorTo")
-            activity = tryBody.flatMap { tryBody in catchBody.map { .tryCatch(try: tryBody, catch: $0, errorTo: errorTo) } }
+            activity = tryBody.flatMap { tryBody in
+                catchBody.map { .tryCatch(try: tryBody, catch: $0, errorTo: errorTo) }
+            }
         default: activity = nested("body").map { .noPersist(body: $0) }
         }
         return complete ? activity : nil
@@ -216,7 +235,8 @@ private struct ActivityReader {
         var valid = true
         for key in object.keys.sorted() where !allowed.contains(key) {
             let expected = allowed.isEmpty ? "no fields" : "only \(allowed.joined(separator: ", "))"
-            problems.append(DefinitionProblem(path: location, field: key, message: "unknown field; expected \(expected)"))
+            problems.append(
+                DefinitionProblem(path: location, field: key, message: "unknown field; expected \(expected)"))
             valid = false
         }
         for key in required where object[key] == nil {

@@ -49,7 +49,9 @@ public indirect enum Activity: Hashable, Sendable {
         /// Where the message body is stored.
         public var assignTo: String?
 
-        public init(operation: String, correlateOn: String? = nil, createsInstance: Bool = false, assignTo: String? = nil) {
+        public init(
+            operation: String, correlateOn: String? = nil, createsInstance: Bool = false, assignTo: String? = nil
+        ) {
             self.operation = operation
             self.correlateOn = correlateOn
             self.createsInstance = createsInstance

@@ -19,7 +19,8 @@ struct DefinitionCompiler {
         var seen: Set<String> = []
         for (index, key) in keys.enumerated() {
             if variables[key] == nil {
-                problem("", field: "keys[\(index)]", "'\(key)' is not a declared variable; declare it under \"variables\"")
+                problem(
+                    "", field: "keys[\(index)]", "'\(key)' is not a declared variable; declare it under \"variables\"")
             }
             if !seen.insert(key).inserted { problem("", field: "keys[\(index)]", "'\(key)' is listed twice") }
         }
@@ -75,7 +76,9 @@ struct DefinitionCompiler {
                 switch branch.trigger {
                 case .receive, .delay: break
                 default:
-                    problem("\(branchPath).trigger", "a pick trigger must be a receive or a delay, not a \(branch.trigger.kind)")
+                    problem(
+                        "\(branchPath).trigger",
+                        "a pick trigger must be a receive or a delay, not a \(branch.trigger.kind)")
                 }
                 let trigger = compile(branch.trigger, path: "\(branchPath).trigger")
                 let action = branch.action.map { compile($0, path: "\(branchPath).action") }
@@ -130,14 +133,16 @@ struct DefinitionCompiler {
         guard valid, target == nil || target! != nil else { return nil }
         return .receive(
             Node.ReceiveSpec(
-                operation: receive.operation, correlateOn: receive.correlateOn, createsInstance: receive.createsInstance,
+                operation: receive.operation, correlateOn: receive.correlateOn,
+                createsInstance: receive.createsInstance,
                 assignTo: target ?? nil))
     }
 
     private mutating func compileInvoke(_ invoke: Activity.Invoke, at here: String) -> Node.Kind? {
         var valid = true
         if let registry, registry[invoke.activity] == nil {
-            let known = registry.names.isEmpty ? "none are registered" : "registered: \(registry.names.joined(separator: ", "))"
+            let known =
+                registry.names.isEmpty ? "none are registered" : "registered: \(registry.names.joined(separator: ", "))"
             problem(here, field: "activity", "no custom activity named '\(invoke.activity)' (\(known))")
             valid = false
         }
@@ -157,7 +162,9 @@ struct DefinitionCompiler {
             case .receive: allowed.insert(here)
             case .sequence(let items): if let first = items.first { markLeading(first, path: "\(here)[0]") }
             case .pick(let branches):
-                for (index, branch) in branches.enumerated() { markLeading(branch.trigger, path: "\(here)[\(index)].trigger") }
+                for (index, branch) in branches.enumerated() {
+                    markLeading(branch.trigger, path: "\(here)[\(index)].trigger")
+                }
             default: break
             }
         }
@@ -168,7 +175,8 @@ struct DefinitionCompiler {
             case .receive(let receive) where receive.createsInstance && !allowed.contains(here):
                 problem(
                     here, field: "createsInstance",
-                    "a receive that creates instances must be the first activity the workflow runs (or a trigger of a leading pick)")
+                    "a receive that creates instances must be the first activity the workflow runs (or a trigger of a leading pick)"
+                )
             case .sequence(let items), .parallel(let items):
                 for (index, item) in items.enumerated() { check(item, path: "\(here)[\(index)]") }
             case .if(_, let then, let otherwise):

@@ -72,13 +72,17 @@ public struct WorkflowDefinition: Sendable {
         var problems: [DefinitionProblem] = []
         let allowed = ["$schema", "name", "version", "description", "variables", "keys", "body"]
         for key in fields.keys.sorted() where !allowed.contains(key) {
-            problems.append(DefinitionProblem(path: "", field: key, message: "unknown field; expected \(allowed.joined(separator: ", "))"))
+            problems.append(
+                DefinitionProblem(
+                    path: "", field: key, message: "unknown field; expected \(allowed.joined(separator: ", "))"))
         }
         func string(_ key: String) -> String {
             switch fields[key] {
             case .string(let value): return value
             case nil: problems.append(DefinitionProblem(path: "", field: key, message: "missing required field"))
-            case let other?: problems.append(DefinitionProblem(path: "", field: key, message: "must be a string, not a \(other.typeName)"))
+            case let other?:
+                problems.append(
+                    DefinitionProblem(path: "", field: key, message: "must be a string, not a \(other.typeName)"))
             }
             return ""
         }
@@ -89,19 +93,27 @@ public struct WorkflowDefinition: Sendable {
         case .object(let declared)?: variables = declared
         case nil: break
         case let other?:
-            problems.append(DefinitionProblem(path: "", field: "variables", message: "must be an object of names and initial values, not a \(other.typeName)"))
+            problems.append(
+                DefinitionProblem(
+                    path: "", field: "variables",
+                    message: "must be an object of names and initial values, not a \(other.typeName)"))
         }
         var keys: [String] = []
         switch fields["keys"] {
         case .array(let items)?:
             for (index, item) in items.enumerated() {
-                if case .string(let key) = item { keys.append(key) } else {
-                    problems.append(DefinitionProblem(path: "", field: "keys[\(index)]", message: "must be a variable name"))
+                if case .string(let key) = item {
+                    keys.append(key)
+                } else {
+                    problems.append(
+                        DefinitionProblem(path: "", field: "keys[\(index)]", message: "must be a variable name"))
                 }
             }
         case nil: break
         case let other?:
-            problems.append(DefinitionProblem(path: "", field: "keys", message: "must be an array of variable names, not a \(other.typeName)"))
+            problems.append(
+                DefinitionProblem(
+                    path: "", field: "keys", message: "must be an array of variable names, not a \(other.typeName)"))
         }
         var body = Activity.sequence([])
         if let bodyValue = fields["body"] {
@@ -118,7 +130,9 @@ public struct WorkflowDefinition: Sendable {
             // checks say at or inside them, which would only repeat the reading problem.
             let unreadable = problems.map(\.path).filter { !$0.isEmpty }
             let checked = error.problems.filter { problem in
-                !unreadable.contains { problem.path == $0 || problem.path.hasPrefix($0 + ".") || problem.path.hasPrefix($0 + "[") }
+                !unreadable.contains {
+                    problem.path == $0 || problem.path.hasPrefix($0 + ".") || problem.path.hasPrefix($0 + "[")
+                }
             }
             throw DefinitionError(problems: problems + checked)
         }
@@ -163,7 +177,7 @@ extension Activity {
     public func visit(_ visitor: (Activity) -> Void) {
         visitor(self)
         switch self {
-        case .sequence(let items), .parallel(let items): items.forEach { $0.visit(visitor) }
+        case .sequence(let items), .parallel(let items): for item in items { item.visit(visitor) }
         case .if(_, let then, let otherwise):
             then.visit(visitor)
             otherwise?.visit(visitor)

@@ -76,7 +76,8 @@ struct AssignmentTarget: Hashable, Sendable {
                 items[index] = try store(value, into: items[index], steps: steps.dropFirst(), indexes: &indexes)
                 return .array(items)
             case (.object(var fields), .string(let name)):
-                fields[name] = try store(value, into: fields[name] ?? .null, steps: steps.dropFirst(), indexes: &indexes)
+                fields[name] = try store(
+                    value, into: fields[name] ?? .null, steps: steps.dropFirst(), indexes: &indexes)
                 return .object(fields)
             case (.null, .string(let name)):
                 return .object([name: try store(value, into: .null, steps: steps.dropFirst(), indexes: &indexes)])

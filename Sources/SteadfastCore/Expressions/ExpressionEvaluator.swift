@@ -88,12 +88,14 @@ extension WorkflowExpression.Node {
             case (.string(let a), .string(let b)):
                 order = op == .less ? a < b : op == .lessOrEqual ? a <= b : op == .greater ? a > b : a >= b
             default:
-                throw ExpressionError("cannot compare a \(left.typeName) with a \(right.typeName) using '\(op.rawValue)'")
+                throw ExpressionError(
+                    "cannot compare a \(left.typeName) with a \(right.typeName) using '\(op.rawValue)'")
             }
             return .bool(order)
         case .subtract, .multiply, .divide, .remainder:
             guard case .number(let a) = left, case .number(let b) = right else {
-                throw ExpressionError("'\(op.rawValue)' needs two numbers, not a \(left.typeName) and a \(right.typeName)")
+                throw ExpressionError(
+                    "'\(op.rawValue)' needs two numbers, not a \(left.typeName) and a \(right.typeName)")
             }
             switch op {
             case .subtract: return try finite(a - b, op)
@@ -107,7 +109,9 @@ extension WorkflowExpression.Node {
         }
     }
 
-    private static func finite(_ value: Double, _ op: WorkflowExpression.BinaryOperator) throws(ExpressionError) -> JSONValue {
+    private static func finite(_ value: Double, _ op: WorkflowExpression.BinaryOperator) throws(ExpressionError)
+        -> JSONValue
+    {
         guard value.isFinite else { throw ExpressionError("the result of '\(op.rawValue)' is too large for a number") }
         return .number(value)
     }
@@ -141,11 +145,13 @@ extension ExpressionFunction {
         case .duration:
             let duration = try Self.duration(arguments[0])
             guard duration.months == 0 else {
-                throw ExpressionError("duration('\(duration)') has years or months, whose length varies: use addDuration()")
+                throw ExpressionError(
+                    "duration('\(duration)') has years or months, whose length varies: use addDuration()")
             }
             return .number(Double(duration.milliseconds) / 1000)
         case .addDuration:
-            return .string(Self.duration(try Self.duration(arguments[1]), after: try Self.instant(arguments[0])).iso8601)
+            return .string(
+                Self.duration(try Self.duration(arguments[1]), after: try Self.instant(arguments[0])).iso8601)
         case .seconds:
             return .number(try Self.instant(arguments[0]).secondsSinceEpoch)
         case .timestamp:
@@ -178,7 +184,8 @@ extension ExpressionFunction {
         case .number(let seconds) where abs(seconds) < 1e13:
             return Instant(secondsSinceEpoch: seconds)
         default:
-            throw ExpressionError("a time must be an ISO-8601 timestamp string or seconds since 1970, not \(value.jsonText)")
+            throw ExpressionError(
+                "a time must be an ISO-8601 timestamp string or seconds since 1970, not \(value.jsonText)")
         }
     }
 }

@@ -24,7 +24,9 @@ struct ExpressionLexer {
                 position += 1
             } else if character.isASCII && character.isNumber {
                 var end = position
-                while end < characters.count, characters[end].isASCII, characters[end].isNumber || characters[end] == "." {
+                while end < characters.count, characters[end].isASCII,
+                    characters[end].isNumber || characters[end] == "."
+                {
                     end += 1
                 }
                 if end < characters.count, characters[end] == "e" || characters[end] == "E" {
@@ -69,7 +71,8 @@ struct ExpressionLexer {
             } else if character.isLetter || character == "_" || character == "$" {
                 var end = position
                 while end < characters.count,
-                    characters[end].isLetter || characters[end].isNumber || characters[end] == "_" || characters[end] == "$"
+                    characters[end].isLetter || characters[end].isNumber || characters[end] == "_"
+                        || characters[end] == "$"
                 {
                     end += 1
                 }

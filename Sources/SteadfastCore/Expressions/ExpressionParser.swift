@@ -18,7 +18,8 @@ struct ExpressionParser {
         }
         let node = try parseBinary(level: 0)
         guard case .end = current.kind else {
-            throw ExpressionSyntaxError(column: current.column, message: "unexpected \(describe(current)) after a complete expression")
+            throw ExpressionSyntaxError(
+                column: current.column, message: "unexpected \(describe(current)) after a complete expression")
         }
         return node
     }
@@ -92,7 +93,8 @@ struct ExpressionParser {
             guard accept("(") else { return .variable(name, column: token.column) }
             guard let function = ExpressionFunction(rawValue: name) else {
                 let known = ExpressionFunction.allCases.map { "\($0.rawValue)()" }.joined(separator: ", ")
-                throw ExpressionSyntaxError(column: token.column, message: "unknown function '\(name)'; the functions are \(known)")
+                throw ExpressionSyntaxError(
+                    column: token.column, message: "unknown function '\(name)'; the functions are \(known)")
             }
             var arguments: [WorkflowExpression.Node] = []
             if !accept(")") {
@@ -104,7 +106,8 @@ struct ExpressionParser {
             guard arguments.count == function.arity else {
                 throw ExpressionSyntaxError(
                     column: token.column,
-                    message: "\(name)() takes \(function.arity) argument\(function.arity == 1 ? "" : "s"), not \(arguments.count)"
+                    message:
+                        "\(name)() takes \(function.arity) argument\(function.arity == 1 ? "" : "s"), not \(arguments.count)"
                 )
             }
             return .call(function, arguments)
@@ -126,7 +129,8 @@ struct ExpressionParser {
 
     private mutating func expect(_ symbol: String) throws(ExpressionSyntaxError) {
         guard accept(symbol) else {
-            throw ExpressionSyntaxError(column: current.column, message: "expected '\(symbol)' but found \(describe(current))")
+            throw ExpressionSyntaxError(
+                column: current.column, message: "expected '\(symbol)' but found \(describe(current))")
         }
     }
 

@@ -56,10 +56,19 @@ public struct WorkflowExpression: Hashable, Sendable, CustomStringConvertible {
     }
 
     enum BinaryOperator: String, Hashable, Sendable {
-        case or = "||", and = "&&"
-        case equal = "==", notEqual = "!="
-        case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
-        case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
+        case or = "||"
+        case and = "&&"
+        case equal = "=="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
+        case add = "+"
+        case subtract = "-"
+        case multiply = "*"
+        case divide = "/"
+        case remainder = "%"
     }
 }
 

@@ -124,7 +124,9 @@ struct Executor {
             }
 
         case .delay(let time):
-            if case .delay(let due, let fired) = frame { return fired ? .done : .blocked(.delay(due: due, fired: false)) }
+            if case .delay(let due, let fired) = frame {
+                return fired ? .done : .blocked(.delay(due: due, fired: false))
+            }
             switch time {
             case .duration(let duration): return .blocked(.delay(due: duration.added(to: context.now), fired: false))
             case .until(let expression):
@@ -167,7 +169,9 @@ struct Executor {
                 for index in branches.indices {
                     switch run(branches[index].trigger, waiting[index]) {
                     case .done:
-                        for other in branches.indices where other != index { record(branches[other].trigger, .canceled) }
+                        for other in branches.indices where other != index {
+                            record(branches[other].trigger, .canceled)
+                        }
                         guard let action = branches[index].action else { return .done }
                         return continuePick(winner: index, action: action, nil)
                     case .blocked(let trigger): blocked.append(trigger)

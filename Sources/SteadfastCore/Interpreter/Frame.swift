@@ -75,7 +75,8 @@ extension Frame {
             guard let action = branches[winner].action else { return self }
             return .pickAction(winner: winner, child: transform(action, child))
         case (.tryBody(let child), .tryCatch(let tryNode, _, _)): return .tryBody(child: transform(tryNode, child))
-        case (.catchBody(let child), .tryCatch(_, let catchNode, _)): return .catchBody(child: transform(catchNode, child))
+        case (.catchBody(let child), .tryCatch(_, let catchNode, _)):
+            return .catchBody(child: transform(catchNode, child))
         case (.noPersist(let child), .noPersist(let body)): return .noPersist(child: transform(body, child))
         default: return self
         }
@@ -93,7 +94,8 @@ extension Frame {
 enum FrameValidator {
     static func validate(_ frame: Frame, against node: Node) throws(WorkflowError) {
         func fail(_ detail: String) -> WorkflowError {
-            WorkflowError(.corruptState, "the saved execution state does not fit the definition at \(node.path): \(detail)")
+            WorkflowError(
+                .corruptState, "the saved execution state does not fit the definition at \(node.path): \(detail)")
         }
         switch (frame, node.kind) {
         case (.sequence(let index, _), .sequence(let nodes)):
@@ -103,9 +105,13 @@ enum FrameValidator {
         case (.ifElse(let branch, _), .ifElse(_, _, let otherwise)):
             guard branch == 0 || (branch == 1 && otherwise != nil) else { throw fail("branch \(branch)") }
         case (.pick(let triggers), .pick(let branches)):
-            guard triggers.count == branches.count else { throw fail("\(triggers.count) triggers for \(branches.count)") }
+            guard triggers.count == branches.count else {
+                throw fail("\(triggers.count) triggers for \(branches.count)")
+            }
         case (.pickAction(let winner, _), .pick(let branches)):
-            guard branches.indices.contains(winner), branches[winner].action != nil else { throw fail("winner \(winner)") }
+            guard branches.indices.contains(winner), branches[winner].action != nil else {
+                throw fail("winner \(winner)")
+            }
         case (.whileBody, .whileLoop), (.tryBody, .tryCatch), (.catchBody, .tryCatch), (.noPersist, .noPersist),
             (.delay, .delay), (.persist, .persist), (.receive, .receive):
             break

@@ -33,7 +33,8 @@ public struct WorkflowInstance: Sendable {
         variables.merge(input) { _, given in given }
         self.definition = definition
         self.state = InstanceState(
-            format: InstanceState.currentFormat, instanceID: instanceID, definition: definition.identity, status: .running,
+            format: InstanceState.currentFormat, instanceID: instanceID, definition: definition.identity,
+            status: .running,
             variables: variables, keys: [:], bookmarks: [], timers: [], execution: nil, started: false,
             persistPending: false, canPersist: true, nextCallID: 0, fault: nil, terminationReason: nil)
         refreshDerivedState()
@@ -49,7 +50,8 @@ public struct WorkflowInstance: Sendable {
                 : ": host the definition the instance was started with"
             throw WorkflowError(
                 .definitionMismatch,
-                "instance \(state.instanceID) was saved under definition \(state.definition), not \(definition.identity)\(why)")
+                "instance \(state.instanceID) was saved under definition \(state.definition), not \(definition.identity)\(why)"
+            )
         }
         if let execution = state.execution { try FrameValidator.validate(execution, against: definition.root) }
         self.definition = definition
@@ -58,7 +60,8 @@ public struct WorkflowInstance: Sendable {
         guard self.state == state else {
             throw WorkflowError(
                 .corruptState,
-                "instance \(state.instanceID)'s saved bookmarks, timers, keys or flags disagree with its execution state")
+                "instance \(state.instanceID)'s saved bookmarks, timers, keys or flags disagree with its execution state"
+            )
         }
     }
 
@@ -98,7 +101,8 @@ public struct WorkflowInstance: Sendable {
     ///
     /// For a correlated receive, the message body's field named by `correlateOn` must match the
     /// instance's key of that name, if it has one.
-    public mutating func resume(operation: String, message: JSONValue, now: Instant) throws(WorkflowError) -> RunResult {
+    public mutating func resume(operation: String, message: JSONValue, now: Instant) throws(WorkflowError) -> RunResult
+    {
         try requireRunnable(for: "deliver a message for '\(operation)'")
         var problem: WorkflowError?
         let variables = state.variables
@@ -112,7 +116,8 @@ public struct WorkflowInstance: Sendable {
                 let current = variables[key] ?? .null
                 if given == nil && spec.createsInstance {
                     problem = WorkflowError(
-                        .invalidInput, "the message for '\(operation)' must have a field '\(key)' to set the instance's key")
+                        .invalidInput,
+                        "the message for '\(operation)' must have a field '\(key)' to set the instance's key")
                 } else if let given, current != .null, given != current {
                     problem = WorkflowError(
                         .correlationMismatch,
@@ -128,7 +133,9 @@ public struct WorkflowInstance: Sendable {
             throw WorkflowError(
                 .noSuchBookmark,
                 "instance \(state.instanceID) is not waiting for '\(operation)'"
-                    + (open.isEmpty ? " (it waits for no message)" : "; it waits for \(open.map { "'\($0)'" }.joined(separator: ", "))"))
+                    + (open.isEmpty
+                        ? " (it waits for no message)"
+                        : "; it waits for \(open.map { "'\($0)'" }.joined(separator: ", "))"))
         }
         return run(now: now)
     }
@@ -138,7 +145,9 @@ public struct WorkflowInstance: Sendable {
         var combined = result(of: nil)
         while !state.status.isFinal, let next = state.timers.filter({ $0.due <= now }).min(by: { $0.due < $1.due }) {
             _ = rewriteFirst { node, frame in
-                guard node.path == next.activityPath, case .delay(let due, false) = frame, due == next.due else { return nil }
+                guard node.path == next.activityPath, case .delay(let due, false) = frame, due == next.due else {
+                    return nil
+                }
                 return .delay(due: due, fired: true)
             }
             combined.append(run(now: now))
@@ -147,14 +156,17 @@ public struct WorkflowInstance: Sendable {
     }
 
     /// Delivers the outcome of an async custom activity started in an earlier run.
-    public mutating func completeAsync(call: Int, outcome: InvokeOutcome, now: Instant) throws(WorkflowError) -> RunResult {
+    public mutating func completeAsync(call: Int, outcome: InvokeOutcome, now: Instant) throws(WorkflowError)
+        -> RunResult
+    {
         try requireRunnable(for: "complete async call \(call)")
         let delivered = rewriteFirst { _, frame in
             guard case .asyncInvoke(call, let input, nil) = frame else { return nil }
             return .asyncInvoke(call: call, input: input, outcome: outcome)
         }
         guard delivered else {
-            throw WorkflowError(.noSuchAsyncCall, "instance \(state.instanceID) has no async call \(call) waiting for its result")
+            throw WorkflowError(
+                .noSuchAsyncCall, "instance \(state.instanceID) has no async call \(call) waiting for its result")
         }
         return run(now: now)
     }
@@ -194,7 +206,8 @@ public struct WorkflowInstance: Sendable {
 
     private func requireRunnable(for action: String) throws(WorkflowError) {
         guard !state.status.isFinal else {
-            throw WorkflowError(.notRunnable, "cannot \(action): instance \(state.instanceID) is \(state.status.rawValue)")
+            throw WorkflowError(
+                .notRunnable, "cannot \(action): instance \(state.instanceID) is \(state.status.rawValue)")
         }
     }
 
@@ -249,8 +262,10 @@ public struct WorkflowInstance: Sendable {
     private func result(of executor: Executor?) -> RunResult {
         RunResult(
             status: state.status, bookmarks: state.bookmarks, nextTimer: state.nextTimer,
-            persistRequested: state.persistPending, canPersist: state.canPersist, asyncCalls: executor?.asyncStarts ?? [],
-            lines: executor?.lines ?? [], outputs: state.status == .completed ? state.variables : nil, fault: state.fault,
+            persistRequested: state.persistPending, canPersist: state.canPersist,
+            asyncCalls: executor?.asyncStarts ?? [],
+            lines: executor?.lines ?? [], outputs: state.status == .completed ? state.variables : nil,
+            fault: state.fault,
             terminationReason: state.terminationReason, trace: executor?.trace ?? [])
     }
 }

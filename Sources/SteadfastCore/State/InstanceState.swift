@@ -93,15 +93,18 @@ public struct InstanceState: Hashable, Sendable, Codable {
             if let format = try? JSONDecoder().decode(FormatProbe.self, from: data).format, format != currentFormat {
                 throw WorkflowError(
                     .unsupportedStateFormat,
-                    "the state was written in format \(format); this build reads format \(currentFormat): upgrade Steadfast")
+                    "the state was written in format \(format); this build reads format \(currentFormat): upgrade Steadfast"
+                )
             }
             throw WorkflowError(
-                .corruptState, "the instance state cannot be decoded (\(data.count) bytes): \(JSONValue.describe(error))")
+                .corruptState,
+                "the instance state cannot be decoded (\(data.count) bytes): \(JSONValue.describe(error))")
         }
         guard state.format == currentFormat else {
             throw WorkflowError(
                 .unsupportedStateFormat,
-                "the state was written in format \(state.format); this build reads format \(currentFormat): upgrade Steadfast")
+                "the state was written in format \(state.format); this build reads format \(currentFormat): upgrade Steadfast"
+            )
         }
         return state
     }

@@ -12,7 +12,9 @@ public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
     public static func parse(_ text: String) -> Result<ISODuration, DurationSyntaxError> {
         let characters = Array(text)
         guard characters.first == "P", characters.count > 1 else {
-            return .failure(DurationSyntaxError("'\(text)' is not an ISO-8601 duration: it must start with 'P', as in 'PT30S' or 'P1D'"))
+            return .failure(
+                DurationSyntaxError(
+                    "'\(text)' is not an ISO-8601 duration: it must start with 'P', as in 'PT30S' or 'P1D'"))
         }
         var months: Int64 = 0
         var milliseconds: Double = 0
@@ -35,7 +37,8 @@ public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
                 ? ["H": (4, 0, 3_600_000), "M": (5, 0, 60_000), "S": (6, 0, 1000)]
                 : ["Y": (0, 12, 0), "M": (1, 1, 0), "W": (2, 0, 604_800_000), "D": (3, 0, 86_400_000)]
             guard let unit = units[character] else {
-                return .failure(DurationSyntaxError("'\(text)': unexpected '\(character)'\(inTime ? " after 'T'" : "")"))
+                return .failure(
+                    DurationSyntaxError("'\(text)': unexpected '\(character)'\(inTime ? " after 'T'" : "")"))
             }
             guard let value = Double(number), value >= 0 else {
                 return .failure(DurationSyntaxError("'\(text)': '\(character)' needs a number before it"))

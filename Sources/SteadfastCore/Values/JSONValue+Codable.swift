@@ -42,7 +42,8 @@ extension JSONValue: Codable {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw WorkflowError(.invalidJSON, "\(what) is not valid JSON: \(syntaxProblem(in: data) ?? Self.describe(error))")
+            throw WorkflowError(
+                .invalidJSON, "\(what) is not valid JSON: \(syntaxProblem(in: data) ?? Self.describe(error))")
         }
     }
 
