@@ -196,10 +196,7 @@ public struct WorkflowInstance: Sendable {
     // MARK: Internals
 
     private mutating func end(as status: InstanceStatus, reason: String?) -> RunResult {
-        guard !state.status.isFinal else { return result(of: nil) }
-        state.status = status
-        state.terminationReason = reason
-        state.execution = nil
+        state = state.ended(as: status, reason: reason)
         refreshDerivedState()
         return result(of: nil)
     }

@@ -113,3 +113,22 @@ public struct InstanceState: Hashable, Sendable, Codable {
         var format: Int
     }
 }
+
+extension InstanceState {
+    /// This state ended from outside (an operator's cancel or terminate) without its
+    /// definition: every running activity stops, bookmarks and timers go with them.
+    /// A state that already ended is returned unchanged.
+    public func ended(as status: InstanceStatus, reason: String?) -> InstanceState {
+        guard !self.status.isFinal, status.isFinal else { return self }
+        var ended = self
+        ended.status = status
+        ended.terminationReason = reason
+        ended.execution = nil
+        ended.bookmarks = []
+        ended.timers = []
+        ended.persistPending = false
+        ended.canPersist = true
+        ended.started = true
+        return ended
+    }
+}
