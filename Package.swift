@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(
             name: "wf",
             dependencies: [
-                "SteadfastCore",
+                "SteadfastCore", "SteadfastStore", "SteadfastSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -46,6 +46,12 @@ let package = Package(
         .testTarget(
             name: "SteadfastSQLiteTests",
             dependencies: ["SteadfastSQLite", "SteadfastStore", "InstanceStoreContract"],
+            swiftSettings: swiftSettings
+        ),
+        // `wf` end to end: runs the built binary against temporary SQLite stores.
+        .testTarget(
+            name: "WFCommandTests",
+            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,252 @@
+import Foundation
+import SteadfastCore
+import SteadfastSQLite
+import SteadfastStore
+import Testing
+
+/// `wf instances`, `show`, `suspend`, `unsuspend`, `terminate`, `cancel` and `purge`, run as the
+/// built binary against a temporary SQLite file.
+@Suite("wf commands against a SQLite store")
+struct WFCommandTests {
+    @Test func instancesListsEveryInstanceAsJSON() async throws {
+        let fixture = try await StoreFixture()
+        let first = try await fixture.createInstance(orderId: 42)
+        // A large variable makes the state big enough to be stored gzip-compressed.
+        let second = try await fixture.createInstance(orderId: 43, notes: String(repeating: "long note ", count: 500))
+        let corrupt = try await fixture.createCorruptInstance()
+
+        let run = try await fixture.wf("instances", "--store", fixture.url, "--json")
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stderr.isEmpty)
+        let list = try #require(try run.json() as? [[String: Any]], "\(run)")
+        #expect(list.count == 3)
+        let byID = Dictionary(uniqueKeysWithValues: list.map { ($0["id"] as? String ?? "", $0) })
+
+        let view = try #require(byID[first.uuidString])
+        #expect(view["status"] as? String == "idle")
+        #expect(view["suspended"] as? Bool == false)
+        #expect((view["definition"] as? [String: Any])?["name"] as? String == "order")
+        #expect((view["definition"] as? [String: Any])?["version"] as? String == "1")
+        #expect((view["variables"] as? [String: Any])?["orderId"] as? Int == 42)
+        #expect((view["variables"] as? [String: Any])?["status"] as? String == "new")
+        let bookmarks = try #require(view["bookmarks"] as? [[String: Any]])
+        #expect(bookmarks.count == 1)
+        #expect(bookmarks.first?["operation"] as? String == "approve")
+        #expect(bookmarks.first?["correlateOn"] as? String == "orderId")
+        let due = StoreFixture.started.adding(milliseconds: 3_600_000).iso8601
+        #expect(view["nextTimer"] as? String == due)
+        #expect(view["lockOwner"] is NSNull)
+        #expect((view["keys"] as? [String: Any])?["orderId"] as? String == "42")
+        #expect(view["fault"] is NSNull)
+        #expect(view["terminationReason"] is NSNull)
+        #expect(view["stateError"] == nil)
+        #expect((view["createdAt"] as? String).flatMap(Instant.init(iso8601:)) != nil)
+        #expect((view["updatedAt"] as? String).flatMap(Instant.init(iso8601:)) != nil)
+
+        let big = try #require(byID[second.uuidString])
+        #expect(((big["variables"] as? [String: Any])?["notes"] as? String)?.count == 5000)
+        let gzipped = try await fixture.store.readInstance(second)
+        #expect(gzipped.stateEncoding == .gzip)
+
+        // A row whose state does not decode is still listed, with its metadata and why.
+        let broken = try #require(byID[corrupt.uuidString])
+        #expect(broken["status"] as? String == "idle")
+        #expect(broken["variables"] is NSNull)
+        #expect((broken["stateError"] as? String)?.isEmpty == false)
+
+        // Filters.
+        let idle = try await fixture.wf("instances", "--store", fixture.url, "--json", "--status", "idle")
+        #expect((try idle.json() as? [Any])?.count == 3)
+        let none = try await fixture.wf("instances", "--store", fixture.url, "--json", "--status", "completed")
+        #expect((try none.json() as? [Any])?.count == 0)
+        let other = try await fixture.wf("instances", "--store", fixture.url, "--json", "--definition", "other")
+        #expect((try other.json() as? [Any])?.count == 0)
+        let limited = try await fixture.wf("instances", "--store", fixture.url, "--json", "--limit", "2")
+        #expect((try limited.json() as? [Any])?.count == 2)
+
+        // The human table names every instance.
+        let table = try await fixture.wf("instances", "--store", fixture.url)
+        #expect(table.status == 0)
+        #expect(table.stdout.hasPrefix("ID"))
+        for id in [first, second, corrupt] { #expect(table.stdout.contains(id.uuidString)) }
+        await fixture.destroy()
+    }
+
+    @Test func storeComesFromTheEnvironmentOrTheWorkingFolder() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.createInstance(orderId: 1)
+        let fromEnvironment = try await fixture.wf("instances", "--json", environment: ["STEADFAST_STORE": fixture.url])
+        #expect((try fromEnvironment.json() as? [Any])?.count == 1, "\(fromEnvironment)")
+        // Without --store or the variable: sqlite:steadfast.db in the working folder, which is not there.
+        let missing = try await fixture.wf("instances")
+        expectOneLineError(missing, containing: "steadfast.db")
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("steadfast.db").path))
+        await fixture.destroy()
+    }
+
+    @Test func showPrintsOneInstance() async throws {
+        let fixture = try await StoreFixture()
+        let id = try await fixture.createInstance(orderId: 7)
+        let run = try await fixture.wf("show", id.uuidString, "--store", fixture.url, "--json")
+        #expect(run.status == 0, "\(run)")
+        let view = try #require(try run.json() as? [String: Any], "\(run)")
+        #expect(view["id"] as? String == id.uuidString)
+        #expect(view["version"] as? Int == 1)
+        #expect((view["variables"] as? [String: Any])?["orderId"] as? Int == 7)
+
+        let text = try await fixture.wf("show", id.uuidString, "--store", fixture.url)
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("status:"))
+        #expect(text.stdout.contains("approve (correlates on orderId)"))
+        #expect(text.stdout.contains("orderId = 7"))
+
+        let unknown = try await fixture.wf("show", UUID().uuidString, "--store", fixture.url, "--json")
+        #expect(unknown.status == 1)
+        expectOneLineError(unknown, containing: "No instance")
+        let notAnID = try await fixture.wf("show", "42", "--store", fixture.url)
+        expectOneLineError(notAnID, containing: "not an instance id")
+        await fixture.destroy()
+    }
+
+    @Test func suspendKeepsAnInstanceFromRunnableDetection() async throws {
+        let fixture = try await StoreFixture()
+        let id = try await fixture.createInstance(orderId: 5)
+        let before = try await fixture.store.readInstance(id)
+
+        let suspend = try await fixture.wf("suspend", id.uuidString, "--store", fixture.url)
+        #expect(suspend.status == 0, "\(suspend)")
+        #expect(suspend.stdout.contains("Suspended"))
+        let suspended = try await fixture.store.readInstance(id)
+        #expect(suspended.summary.isSuspended)
+        #expect(suspended.summary.lock == nil)
+        #expect(suspended.version == before.version + 1)
+        #expect(suspended.state == before.state)
+        #expect(suspended.keys == before.keys)
+        #expect(suspended.bookmarks == before.bookmarks)
+        #expect(suspended.summary.nextTimerAt == before.summary.nextTimerAt)
+
+        // Its timer is due, yet no host picks it up; it can still be shown.
+        let host = try await fixture.store.createLockOwner(hostID: "host", lockDuration: .seconds(60))
+        #expect(try await fixture.store.tryLoadRunnableInstance(owner: host.id) == nil)
+        let shown = try await fixture.wf("show", id.uuidString, "--store", fixture.url, "--json")
+        #expect((try shown.json() as? [String: Any])?["suspended"] as? Bool == true)
+
+        let again = try await fixture.wf("suspend", id.uuidString, "--store", fixture.url)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("already suspended"))
+
+        let unsuspend = try await fixture.wf("unsuspend", id.uuidString, "--store", fixture.url)
+        #expect(unsuspend.status == 0, "\(unsuspend)")
+        #expect(try await fixture.store.readInstance(id).summary.isSuspended == false)
+        #expect(try await fixture.store.tryLoadRunnableInstance(owner: host.id)?.id == id)
+        await fixture.destroy()
+    }
+
+    @Test func terminateEndsTheState() async throws {
+        let fixture = try await StoreFixture()
+        let id = try await fixture.createInstance(orderId: 9)
+        let run = try await fixture.wf(
+            "terminate", id.uuidString, "--reason", "customer left", "--store", fixture.url,
+            "--completion-action", "deleteNothing"
+        )
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("Terminated"))
+
+        let record = try await fixture.store.readInstance(id)
+        #expect(record.status == .terminated)
+        #expect(record.bookmarks.isEmpty)
+        #expect(record.summary.nextTimerAt == nil)
+        #expect(record.summary.lock == nil)
+        let state = try InstanceState.decode(record.state)
+        #expect(state.status == .terminated)
+        #expect(state.terminationReason == "customer left")
+        #expect(state.timers.isEmpty)
+        #expect(state.bookmarks.isEmpty)
+        #expect(state.variables["orderId"] == 9)
+
+        let shown = try await fixture.wf("show", id.uuidString, "--store", fixture.url, "--json")
+        let view = try #require(try shown.json() as? [String: Any])
+        #expect(view["status"] as? String == "terminated")
+        #expect(view["terminationReason"] as? String == "customer left")
+        #expect((view["bookmarks"] as? [Any])?.isEmpty == true)
+        #expect(view["nextTimer"] is NSNull)
+
+        // Terminating (or canceling) a finished instance is an error naming its status.
+        let again = try await fixture.wf("terminate", id.uuidString, "--store", fixture.url)
+        expectOneLineError(again, containing: "terminated")
+        let cancel = try await fixture.wf("cancel", id.uuidString, "--store", fixture.url)
+        expectOneLineError(cancel, containing: "already finished (terminated)")
+
+        // With the default completion action (deleteAll), the store deletes it.
+        let other = try await fixture.createInstance(orderId: 10)
+        let deleting = try await fixture.wf("terminate", other.uuidString, "--store", fixture.url)
+        #expect(deleting.status == 0, "\(deleting)")
+        #expect(deleting.stdout.contains("deleted"))
+        await #expect(throws: InstanceStoreError.self) { try await fixture.store.readInstance(other) }
+        await fixture.destroy()
+    }
+
+    @Test func cancelEndsTheStateAsCanceled() async throws {
+        let fixture = try await StoreFixture()
+        let id = try await fixture.createInstance(orderId: 11)
+        let run = try await fixture.wf(
+            "cancel", id.uuidString, "--store", fixture.url, "--completion-action", "deleteNothing")
+        #expect(run.status == 0, "\(run)")
+        let record = try await fixture.store.readInstance(id)
+        #expect(record.status == .canceled)
+        #expect(try InstanceState.decode(record.state).status == .canceled)
+        await fixture.destroy()
+    }
+
+    @Test func aLiveHostsLockIsRefusedClearly() async throws {
+        let fixture = try await StoreFixture()
+        let id = try await fixture.createInstance(orderId: 12, lockedBy: "busy-host")
+        let before = try await fixture.store.readInstance(id)
+        for command in ["terminate", "cancel", "suspend"] {
+            let run = try await fixture.wf(command, id.uuidString, "--store", fixture.url)
+            expectOneLineError(run, containing: "locked by host 'busy-host'")
+            #expect(run.stderr.contains("stop that host"))
+        }
+        let after = try await fixture.store.readInstance(id)
+        #expect(after.version == before.version)
+        #expect(after.status == .idle)
+        #expect(after.summary.lock?.hostID == "busy-host")
+        await fixture.destroy()
+    }
+
+    @Test func purgeRemovesFinishedInstances() async throws {
+        let fixture = try await StoreFixture()
+        let idle = try await fixture.createInstance(orderId: 20)
+        let completed = try await fixture.createFinishedInstance(orderId: 21, status: .completed)
+        let terminated = try await fixture.createFinishedInstance(orderId: 22, status: .terminated)
+
+        let onlyCompleted = try await fixture.wf("purge", "--completed", "--store", fixture.url)
+        #expect(onlyCompleted.status == 0, "\(onlyCompleted)")
+        #expect(onlyCompleted.stdout == "Purged 1 completed instance.\n")
+        await #expect(throws: InstanceStoreError.self) { try await fixture.store.readInstance(completed) }
+        #expect(try await fixture.store.readInstance(terminated).status == .terminated)
+
+        let all = try await fixture.wf("purge", "--store", fixture.url, "--json")
+        #expect(all.status == 0, "\(all)")
+        #expect((try all.json() as? [String: Any])?["purged"] as? Int == 1)
+        await #expect(throws: InstanceStoreError.self) { try await fixture.store.readInstance(terminated) }
+        #expect(try await fixture.store.readInstance(idle).status == .idle)
+        await fixture.destroy()
+    }
+
+    @Test(arguments: [
+        ("nope:instances.db", "not valid"),
+        ("sqlite:", "not valid"),
+        ("postgres://localhost/steadfast", "PostgreSQL store is not in this build"),
+        ("sqlite:missing/instances.db", "no store at"),
+    ])
+    func aBadStoreURLIsOneLineOnStderr(url: String, fragment: String) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wf-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for arguments in [["instances", "--json"], ["show", UUID().uuidString], ["purge"]] {
+            let run = try await runWF(arguments + ["--store", url], in: folder)
+            expectOneLineError(run, containing: fragment)
+        }
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
