@@ -58,6 +58,7 @@ struct Instances: AsyncParsableCommand {
             print("No instances\(status.isEmpty && definition == nil ? "" : " match").")
         } else {
             print(renderTable(InstanceView.tableHeader, views.map(\.tableRow)))
+            if views.count == limit { print("(the \(limit) most recently updated; raise --limit to see more)") }
         }
     }
 }

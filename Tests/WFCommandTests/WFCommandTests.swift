@@ -63,6 +63,8 @@ struct WFCommandTests {
         #expect((try other.json() as? [Any])?.count == 0)
         let limited = try await fixture.wf("instances", "--store", fixture.url, "--json", "--limit", "2")
         #expect((try limited.json() as? [Any])?.count == 2)
+        let limitedTable = try await fixture.wf("instances", "--store", fixture.url, "--limit", "2")
+        #expect(limitedTable.stdout.contains("raise --limit"))
 
         // The human table names every instance.
         let table = try await fixture.wf("instances", "--store", fixture.url)
