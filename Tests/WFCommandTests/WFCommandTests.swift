@@ -191,9 +191,11 @@ struct WFCommandTests {
     @Test func cancelEndsTheStateAsCanceled() async throws {
         let fixture = try await StoreFixture()
         let id = try await fixture.createInstance(orderId: 11)
+        _ = try await fixture.store.enqueueMessage(for: id, operation: "approve", body: Data(#"{"orderId":11}"#.utf8))
         let run = try await fixture.wf(
             "cancel", id.uuidString, "--store", fixture.url, "--completion-action", "deleteNothing")
         #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("1 pending message(s) were not delivered"), "\(run)")
         let record = try await fixture.store.readInstance(id)
         #expect(record.status == .canceled)
         #expect(try InstanceState.decode(record.state).status == .canceled)
