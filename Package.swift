@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SteadfastStore", targets: ["SteadfastStore"]),
         .library(name: "SteadfastSQLite", targets: ["SteadfastSQLite"]),
         .library(name: "InstanceStoreContract", targets: ["InstanceStoreContract"]),
+        .library(name: "SteadfastHost", targets: ["SteadfastHost"]),
         .executable(name: "wf", targets: ["wf"]),
     ],
     dependencies: [
@@ -26,7 +27,7 @@ let package = Package(
         .executableTarget(
             name: "wf",
             dependencies: [
-                "SteadfastCore", "SteadfastStore", "SteadfastSQLite",
+                "SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -46,6 +47,13 @@ let package = Package(
         .testTarget(
             name: "SteadfastSQLiteTests",
             dependencies: ["SteadfastSQLite", "SteadfastStore", "InstanceStoreContract"],
+            swiftSettings: swiftSettings
+        ),
+        // The host: loaded instances, idle policy, lock renewal, runnable-instance detection.
+        .target(name: "SteadfastHost", dependencies: ["SteadfastCore", "SteadfastStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SteadfastHostTests",
+            dependencies: ["SteadfastHost", "SteadfastSQLite", "SteadfastCore", "SteadfastStore"],
             swiftSettings: swiftSettings
         ),
         // `wf` end to end: runs the built binary against temporary SQLite stores.

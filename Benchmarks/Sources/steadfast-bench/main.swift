@@ -27,7 +27,7 @@ func hundredActivities(idle: Bool) throws -> WorkflowDefinition {
                     else: .assign(to: "n", value: "n + 1")))
         case 2: steps.append(.writeLine(text: "'step \(index): ' + total"))
         case 3: steps.append(.invoke(Activity.Invoke(activity: "increment", input: "n", assignTo: "n")))
-        case 4: steps.append(.assign(to: "order.lines[\(index % 5)]", value: "total"))
+        case 4: steps.append(.assign(to: "order.totals.k\(index % 5)", value: "total"))
         default:
             steps.append(
                 .tryCatch(
@@ -94,6 +94,7 @@ let loop = try WorkflowDefinition(name: "bench-loop", version: "1", variables: [
     }
 }
 let loopActivities = try activitiesPerRun(loop)
+
 let loopRate = try measure {
     var instance = try WorkflowInstance(definition: loop, instanceID: "b")
     precondition(instance.run(now: start).status == .completed)

@@ -21,7 +21,7 @@ public struct RunResult: Sendable {
     public var trace: [TraceEvent]
 
     /// Appends what a later run reported to what this one did.
-    mutating func append(_ later: RunResult) {
+    public mutating func append(_ later: RunResult) {
         let earlierLines = lines
         let earlierTrace = trace
         let earlierCalls = asyncCalls

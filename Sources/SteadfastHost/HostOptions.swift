@@ -1,0 +1,41 @@
+import SteadfastStore
+
+/// How a ``WorkflowHost`` treats its instances; the defaults are the classic store's.
+public struct HostOptions: Sendable {
+    /// Save an idle instance after this long, keeping it loaded and locked; nil: never.
+    public var timeToPersist: Duration?
+    /// Save, unlock and drop an idle instance after this long; zero: at once.
+    public var timeToUnload: Duration
+    /// How often the host renews its lock owner.
+    public var hostLockRenewalPeriod: Duration
+    /// Added to the renewal period for the lock's lifetime, so one late renewal is harmless.
+    public var hostLockGrace: Duration
+    /// How often the host asks the store for runnable instances (shortened for imminent timers).
+    public var runnableInstancesDetectionPeriod: Duration
+    /// What to do when an instance is locked by another live host.
+    public var instanceLockedRetry: InstanceLockedRetryPolicy
+    /// The most instances loaded at once.
+    public var maxConcurrentInstances: Int
+    /// The name this host registers under.
+    public var hostID: String
+
+    public init(
+        hostID: String,
+        timeToPersist: Duration? = nil,
+        timeToUnload: Duration = .seconds(60),
+        hostLockRenewalPeriod: Duration = .seconds(30),
+        hostLockGrace: Duration = .seconds(30),
+        runnableInstancesDetectionPeriod: Duration = .seconds(5),
+        instanceLockedRetry: InstanceLockedRetryPolicy = .noRetry,
+        maxConcurrentInstances: Int = 1000
+    ) {
+        self.hostID = hostID
+        self.timeToPersist = timeToPersist
+        self.timeToUnload = timeToUnload
+        self.hostLockRenewalPeriod = hostLockRenewalPeriod
+        self.hostLockGrace = hostLockGrace
+        self.runnableInstancesDetectionPeriod = runnableInstancesDetectionPeriod
+        self.instanceLockedRetry = instanceLockedRetry
+        self.maxConcurrentInstances = maxConcurrentInstances
+    }
+}

@@ -1,0 +1,44 @@
+import SteadfastCore
+import SteadfastStore
+
+/// The decisions of a loaded instance's life cycle, without I/O: given what a run reported,
+/// what the host must do next. The host carries the actions out in order.
+///
+/// loaded ─run─▶ persist point ─save(keep lock)─▶ acknowledged ─run─▶ …
+///                idle ─▶ arm its timer; persist after timeToPersist; unload after timeToUnload
+///                finished ─save(complete)─▶ dropped
+enum InstanceLifecycle {
+    enum Action: Equatable {
+        /// Save the instance; when `acknowledgePersist`, tell it its persist points are durable.
+        case save(SaveLockAction, acknowledgePersist: Bool)
+        /// Start async custom activities.
+        case startAsync([AsyncCall])
+        /// Fire the instance's timers at this time while it stays loaded.
+        case armTimer(Instant)
+        /// Schedule the idle policy: a keep-lock save after `persistAfter`, an unload after `unloadAfter`.
+        case armIdlePolicy(persistAfter: Duration?, unloadAfter: Duration)
+        /// Forget the instance (after its last save).
+        case drop
+    }
+
+    static func actions(after result: RunResult, options: HostOptions) -> [Action] {
+        if result.status.isFinal { return [.save(.complete, acknowledgePersist: false), .drop] }
+        var actions: [Action] = []
+        if !result.asyncCalls.isEmpty { actions.append(.startAsync(result.asyncCalls)) }
+        if result.persistRequested && result.canPersist {
+            // What follows the persist point runs only after the save is durable.
+            actions.append(.save(.keepLock, acknowledgePersist: true))
+            return actions
+        }
+        guard result.status == .idle else { return actions }
+        if result.canPersist && options.timeToUnload == .zero {
+            actions.append(contentsOf: [.save(.unlock, acknowledgePersist: false), .drop])
+            return actions
+        }
+        if let due = result.nextTimer { actions.append(.armTimer(due)) }
+        if result.canPersist {
+            actions.append(.armIdlePolicy(persistAfter: options.timeToPersist, unloadAfter: options.timeToUnload))
+        }
+        return actions
+    }
+}

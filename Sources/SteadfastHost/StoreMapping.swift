@@ -1,0 +1,31 @@
+import Foundation
+import SteadfastCore
+import SteadfastStore
+
+// Conversions between the core's values and the store's columns.
+
+extension Instant {
+    init(_ date: Date) { self.init(millisecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
+    var date: Date { Date(timeIntervalSince1970: secondsSinceEpoch) }
+    static var now: Instant { Instant(Date()) }
+}
+
+extension SteadfastCore.InstanceState {
+    /// The row the store keeps for this state.
+    func snapshot(suspended: Bool) -> InstanceSnapshot {
+        InstanceSnapshot(
+            state: encoded(),
+            status: SteadfastStore.InstanceStatus(rawValue: status.rawValue) ?? .faulted,
+            isSuspended: suspended,
+            nextTimerAt: nextTimer?.date,
+            keys: Set(keys.map { InstanceKey(name: $0.key, value: $0.value.text) }),
+            bookmarks: Set(bookmarks.map(\.operation)),
+            fault: fault?.description ?? terminationReason)
+    }
+}
+
+extension SteadfastCore.DefinitionIdentity {
+    var storeIdentity: SteadfastStore.DefinitionIdentity {
+        SteadfastStore.DefinitionIdentity(name: name, version: version)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import SteadfastCore
+import SteadfastHost
+import SteadfastSQLite
+import SteadfastStore
+import Synchronization
+import Testing
+
+/// Host behaviour against a real SQLite store in a temporary file.
+@Suite struct HostTests {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-host-\(UUID()).db").path
+
+    func store(_ action: InstanceCompletionAction = .deleteNothing) async throws -> SQLiteInstanceStore {
+        try await SQLiteInstanceStore(url: "sqlite:\(path)", options: InstanceStoreOptions(completionAction: action))
+    }
+
+    func host(
+        _ store: any InstanceStore, _ definitions: [WorkflowDefinition], unload: Duration = .zero,
+        id: String = "test-host",
+        events: Recorder = Recorder()
+    ) -> WorkflowHost {
+        var options = HostOptions(
+            hostID: id, timeToUnload: unload, runnableInstancesDetectionPeriod: .milliseconds(200))
+        options.hostLockRenewalPeriod = .seconds(5)
+        return WorkflowHost(store: store, catalog: DefinitionCatalog(definitions), options: options) {
+            events.record($0)
+        }
+    }
+
+    static let approval = approval(timeout: "PT0.3S")
+
+    static func approval(timeout: String) -> WorkflowDefinition {
+        try! WorkflowDefinition(
+            name: "approval", version: "1", variables: ["orderId": nil, "order": nil, "status": "new"],
+            keys: ["orderId"]
+        ) {
+            Receive("submit", correlateOn: "orderId", createsInstance: true, assignTo: "order")
+            Persist()
+            Pick {
+                Trigger(Receive("approve", correlateOn: "orderId")) { Assign("status", "'approved'") }
+                Trigger(Delay(timeout)) { Assign("status", "'expired'") }
+            }
+            WriteLine("'order ' + orderId + ' is ' + status")
+        }
+    }
+
+    static let batch: WorkflowDefinition = try! WorkflowDefinition(name: "batch", version: "1", variables: ["n": 0]) {
+        Assign("n", "n + 1")
+        Persist()
+        Delay("PT0.2S")
+        Assign("n", "n + 1")
+        Persist()
+        WriteLine("'done ' + n")
+    }
+
+    @Test func instanceUnloadsAtADelayAndComesBackToComplete() async throws {
+        let store = try await store()
+        let events = Recorder()
+        let host = host(store, [Self.batch], events: events)
+        try await host.start()
+        let id = try await host.startInstance(definitionName: "batch")
+        try await eventually { events.lines(of: id) == ["done 2"] }
+        let record = try await store.readInstance(id)
+        #expect(record.status == .completed)
+        #expect(events.contains { if case .unloaded(id.uuidString, _?) = $0 { true } else { false } })
+        #expect(events.contains { if case .loaded(id.uuidString) = $0 { true } else { false } })
+        await host.stop()
+        await store.close()
+    }
+
+    @Test func messagesCreateAndCorrelate() async throws {
+        let store = try await store()
+        let events = Recorder()
+        let host = host(store, [Self.approval], events: events)
+        try await host.start()
+        let created = try await host.send(operation: "submit", body: ["orderId": 42, "total": 10])
+        #expect(created.keys == ["orderId": 42])
+        let id = try #require(UUID(uuidString: created.instanceID))
+        try await eventually { try await store.readInstance(id).bookmarks == ["approve"] }
+        try await host.send(operation: "approve", body: ["orderId": 42])
+        try await eventually { events.lines(of: id) == ["order 42 is approved"] }
+        // A message for an unknown key is refused clearly and stores nothing.
+        await #expect(throws: HostError.self) { try await host.send(operation: "approve", body: ["orderId": 7]) }
+        await #expect(throws: HostError.self) { try await host.send(operation: "unknown-op", body: [:]) }
+        await host.stop()
+        await store.close()
+    }
+
+    @Test func pickTimeoutFiresWhenNoMessageComes() async throws {
+        let store = try await store()
+        let events = Recorder()
+        let host = host(store, [Self.approval], events: events)
+        try await host.start()
+        let created = try await host.send(operation: "submit", body: ["orderId": "A-9"])
+        let id = try #require(UUID(uuidString: created.instanceID))
+        try await eventually { events.lines(of: id) == ["order A-9 is expired"] }
+        await host.stop()
+        await store.close()
+    }
+
+    @Test func aCorruptStateFaultsThatInstanceOnlyAndKeepsItsBytes() async throws {
+        let store = try await store()
+        let events = Recorder()
+        let host = host(store, [Self.batch], events: events)
+        try await host.start(background: false)
+        let owner = try await store.createLockOwner(hostID: "writer", lockDuration: .seconds(30))
+        // A row whose state is garbage, due now.
+        let garbage = Data("{\"format\":1,\"trunc".utf8)
+        let bad = try await store.createInstance(
+            CreateInstanceRequest(
+                owner: owner.id, definition: SteadfastStore.DefinitionIdentity(name: "batch", version: "1"),
+                snapshot: InstanceSnapshot(state: garbage, status: .idle, nextTimerAt: Date(timeIntervalSinceNow: -1))))
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: bad.id, owner: owner.id, expectedVersion: bad.version,
+                snapshot: InstanceSnapshot(state: garbage, status: .idle, nextTimerAt: Date(timeIntervalSinceNow: -1)),
+                lockAction: .unlock))
+        let good = try await host.startInstance(definitionName: "batch")
+        for _ in 0..<20 {
+            _ = try await host.detectRunnableInstances()
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await eventually { events.lines(of: good) == ["done 2"] }
+        let faulted = try await store.readInstance(bad.id)
+        #expect(faulted.status == .faulted)
+        #expect(faulted.summary.fault?.contains("cannot resume") == true)
+        #expect(faulted.state == garbage, "the stored bytes are kept for inspection")
+        await host.stop()
+        await store.close()
+    }
+
+    @Test func aLockedInstanceIsNotRunByASecondHost() async throws {
+        let store = try await store()
+        let first = host(store, [Self.approval(timeout: "PT1H")], unload: .seconds(60), id: "first")
+        let second = host(store, [Self.approval(timeout: "PT1H")], unload: .seconds(60), id: "second")
+        try await first.start()
+        try await second.start()
+        let created = try await first.send(operation: "submit", body: ["orderId": 1])
+        let id = try #require(UUID(uuidString: created.instanceID))
+        try await eventually { try await store.readInstance(id).version >= 2 }
+        do {
+            try await second.deliver(to: id, operation: "approve", body: ["orderId": 1])
+            Issue.record("the second host ran an instance the first holds")
+        } catch let error as InstanceStoreError {
+            #expect(error.code == .instanceLocked)
+        }
+        // Graceful stop saves and unlocks; then the second host can deliver.
+        await first.stop()
+        #expect(try await store.readInstance(id).summary.lock == nil)
+        let after = try await second.deliver(to: id, operation: "approve", body: ["orderId": 1])
+        #expect(after.variables["status"] == "approved")
+        await second.stop()
+        await store.close()
+    }
+}
+
+/// Collects host events from any thread.
+final class Recorder: Sendable {
+    private let storage = Mutex<[HostEvent]>([])
+
+    func record(_ event: HostEvent) { storage.withLock { $0.append(event) } }
+
+    var all: [HostEvent] { storage.withLock { $0 } }
+
+    func contains(_ predicate: (HostEvent) -> Bool) -> Bool { storage.withLock { $0.contains(where: predicate) } }
+
+    func lines(of id: UUID) -> [String] {
+        storage.withLock { events in
+            events.compactMap { if case .line(id.uuidString, let text) = $0 { text } else { nil } }
+        }
+    }
+}
+
+/// Waits up to 15 s for `condition`; these are behaviour checks, not timings.
+func eventually(_ condition: () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let deadline = ContinuousClock.now + .seconds(15)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("condition not met within 15 s", sourceLocation: sourceLocation)
+}
