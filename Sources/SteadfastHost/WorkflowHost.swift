@@ -96,12 +96,30 @@ public actor WorkflowHost {
                 return try await deliver(to: id, operation: operation, body: body)
             }
         }
-        guard let creator = routes.first(where: \.createsInstance) else {
+        // Which definition a new instance comes from: the ones whose creating receive finds its
+        // key in the message; checked before anything is stored.
+        let creators = routes.filter(\.createsInstance)
+        let fitting = creators.filter { route in route.correlateOn.map { body[$0] != nil && body[$0] != .null } ?? true
+        }
+        guard !creators.isEmpty else {
             let keyText =
                 keys.isEmpty
                 ? "the message carries no correlation key"
                 : "no instance has \(keys.map(\.description).joined(separator: " or "))"
             throw HostError(.instanceNotFound, "cannot deliver '\(operation)': \(keyText)")
+        }
+        let keyed = fitting.filter { $0.correlateOn != nil }
+        guard let creator = keyed.count == 1 ? keyed.first : (keyed.isEmpty && fitting.count == 1 ? fitting.first : nil)
+        else {
+            let names = (fitting.isEmpty ? creators : fitting).map {
+                "\($0.definition.name) (key \($0.correlateOn ?? "none"))"
+            }
+            throw HostError(
+                .noRoute,
+                fitting.isEmpty
+                    ? "'\(operation)' creates instances of \(names.joined(separator: ", ")), but the message has none of those key fields"
+                    : "'\(operation)' with this message could create instances of \(names.joined(separator: " or ")): give each definition its own operation"
+            )
         }
         let id = UUID()
         let instance = try WorkflowInstance(definition: creator.definition, instanceID: id.uuidString)
