@@ -50,7 +50,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The host: loaded instances, idle policy, lock renewal, runnable-instance detection.
-        .target(name: "SteadfastHost", dependencies: ["SteadfastCore", "SteadfastStore"], swiftSettings: swiftSettings),
+        .target(
+            name: "SteadfastHost",
+            dependencies: ["SteadfastCore", "SteadfastStore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SteadfastHostTests",
             dependencies: ["SteadfastHost", "SteadfastSQLite", "SteadfastCore", "SteadfastStore"],

@@ -143,23 +143,6 @@ extension Frame {
 }
 
 extension Node {
-    var kindName: String {
-        switch kind {
-        case .sequence: "sequence"
-        case .parallel: "parallel"
-        case .assign: "assign"
-        case .ifElse: "if"
-        case .whileLoop: "while"
-        case .delay: "delay"
-        case .persist: "persist"
-        case .receive: "receive"
-        case .pick: "pick"
-        case .writeLine: "writeLine"
-        case .invoke: "invoke"
-        case .terminate: "terminate"
-        case .throwFault: "throw"
-        case .tryCatch: "tryCatch"
-        case .noPersist: "noPersist"
-        }
-    }
+    /// The activity's kind, as its path ends: `body.sequence[2].writeLine` is a `writeLine`.
+    var kindName: String { path.split(separator: ".").last.map(String.init) ?? path }
 }
