@@ -32,6 +32,12 @@ struct StoreOptions: ParsableArguments {
     )
     var completionAction: CompletionActionOption = .deleteAll
 
+    @Option(help: "How new states are stored: gzip (zlib, above the threshold) or none. Old rows keep theirs.")
+    var encoding: EncodingOption = .gzip
+
+    @Option(help: "States smaller than this many bytes are stored plain whatever --encoding says.")
+    var compressionThreshold: Int = 1024
+
     /// Parses the URL and opens the store.
     ///
     /// With `mustExist`, a SQLite file that is not there is an error rather than a new, empty
@@ -43,7 +49,10 @@ struct StoreOptions: ParsableArguments {
         } catch let error as InstanceStoreError {
             throw CLIError(error.message)
         }
-        let options = InstanceStoreOptions(completionAction: completionAction.action)
+        let options = InstanceStoreOptions(
+            encoding: StateEncodingOptions(
+                encoding: encoding.encoding, compressionThreshold: max(0, compressionThreshold)),
+            completionAction: completionAction.action)
         switch location {
         case .postgres:
             throw CLIError(
@@ -73,6 +82,19 @@ enum CompletionActionOption: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .deleteAll: .deleteAll
         case .deleteNothing: .deleteNothing
+        }
+    }
+}
+
+/// The state encoding, as a command-line value.
+enum EncodingOption: String, CaseIterable, ExpressibleByArgument {
+    case gzip
+    case none
+
+    var encoding: StateEncoding {
+        switch self {
+        case .gzip: .gzip
+        case .none: .none
         }
     }
 }
