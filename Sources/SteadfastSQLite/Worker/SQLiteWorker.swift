@@ -10,7 +10,7 @@ import SteadfastStore
 /// `@unchecked Sendable` is safe here: `connection` is used only on `thread` (the initializer
 /// hands it over before the thread starts), and `queue`, `stopping` and `statistics` are read
 /// and written only while holding `condition`.
-final class SQLiteWorker: @unchecked Sendable {
+final class SQLiteWorker: @unchecked Sendable {  // safe: see the note above
     private let connection: SQLiteConnection
     private let condition = NSCondition()
     private var queue: [SQLiteJob] = []
