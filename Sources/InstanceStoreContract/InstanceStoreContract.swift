@@ -20,6 +20,7 @@ public struct InstanceStoreContract: Sendable {
         case staleVersion
         case keyConflict
         case runnableInstances
+        case runnableInstancesInBatches
         case nextTimerDueTime
         case messagesConsumedOnce
         case completionDeleteAll
@@ -60,6 +61,7 @@ public struct InstanceStoreContract: Sendable {
         case .staleVersion: LockCases.staleVersion
         case .keyConflict: KeyCases.keyConflict
         case .runnableInstances: RunnableCases.runnableInstances
+        case .runnableInstancesInBatches: RunnableCases.runnableInstancesInBatches
         case .nextTimerDueTime: RunnableCases.nextTimerDueTime
         case .messagesConsumedOnce: MessageCases.consumedOnce
         case .completionDeleteAll: CompletionCases.deleteAll

@@ -60,6 +60,9 @@ public actor WorkflowHost {
 
     public var loadedCount: Int { loaded.count }
 
+    /// How many runnable instances one detection transaction claims at most.
+    static let detectionBatch = 64
+
     // MARK: Instances
 
     /// Creates and starts an instance of the newest version of `definitionName`.
@@ -171,10 +174,12 @@ public actor WorkflowHost {
     @discardableResult
     public func detectRunnableInstances() async throws -> Duration {
         guard let owner else { throw HostError(.hostStopped, "the host is not started") }
-        while loaded.count < options.maxConcurrentInstances,
-            let runnable = try await store.tryLoadRunnableInstance(owner: owner.id)
-        {
-            _ = host(runnable, replyTo: nil)
+        // Claim in batches: one transaction (and one fsync) per batch, not per instance.
+        while loaded.count < options.maxConcurrentInstances {
+            let batch = try await store.tryLoadRunnableInstances(
+                owner: owner.id, limit: min(Self.detectionBatch, options.maxConcurrentInstances - loaded.count))
+            for runnable in batch { _ = host(runnable, replyTo: nil) }
+            if batch.count < Self.detectionBatch { break }
         }
         let period = options.runnableInstancesDetectionPeriod
         guard let due = try await store.nextTimerDueTime() else { return period }

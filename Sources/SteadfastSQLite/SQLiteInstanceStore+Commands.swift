@@ -32,8 +32,9 @@ extension SQLiteInstanceStore {
         try await worker.write { [commands] in try commands.save(request, on: $0) }
     }
 
-    public func tryLoadRunnableInstance(owner: UUID) async throws -> LoadedInstance? {
-        try await worker.write { [commands] in try commands.tryLoadRunnableInstance(owner: owner, on: $0) }
+    public func tryLoadRunnableInstances(owner: UUID, limit: Int) async throws -> [LoadedInstance] {
+        try await worker.write { [commands] in try commands.tryLoadRunnableInstances(owner: owner, limit: limit, on: $0)
+        }
     }
 
     public func nextTimerDueTime() async throws -> Date? {

@@ -22,6 +22,9 @@ enum RunnableCases {
         )
         let withMessage = try await fixture.createUnlocked(in: store, owner: creator)
         _ = try await store.enqueueMessage(for: withMessage, operation: "approve", body: Data("yes".utf8))
+        // Saved while running (at a persist point), then its host died: it has work to do now.
+        let interrupted = try await fixture.createUnlocked(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(status: .running))
         // Not runnable: future timer, suspended, no timer and no message, finished, locked by a live owner.
         try await fixture.createUnlocked(
             in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: future))
@@ -63,7 +66,7 @@ enum RunnableCases {
                 #expect(loaded.pendingMessages.map(\.operation) == ["approve"])
             }
         }
-        #expect(picked == [dueTimer, dueNow, withMessage])
+        #expect(picked == [dueTimer, dueNow, withMessage, interrupted])
         #expect(!picked.contains(lockedDue.id))
 
         // When the owners' locks expire (creator: 600 s, host-b: 60 s), their due instances are
@@ -74,8 +77,32 @@ enum RunnableCases {
         while let loaded = try await store.tryLoadRunnableInstance(owner: host2.id) {
             #expect(recovered.insert(loaded.id).inserted, "picked \(loaded.id) twice")
         }
-        #expect(recovered == [dueTimer, dueNow, withMessage, lockedDue.id])
+        #expect(recovered == [dueTimer, dueNow, withMessage, interrupted, lockedDue.id])
         await expectStoreError(.ownerExpired) { try await store.tryLoadRunnableInstance(owner: host.id) }
+    }
+
+    /// A batch claims up to its limit, earliest due first, each instance once.
+    @Sendable static func runnableInstancesInBatches(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore()
+        let creator = try await store.createLockOwner(hostID: "creator", lockDuration: .seconds(600))
+        let now = fixture.clock.now
+        var due: [(id: UUID, at: Date)] = []
+        for offset in [7, 3, 9, 1, 5, 2, 8, 4, 10, 6] {
+            let at = now.addingTimeInterval(-Double(offset))
+            let id = try await fixture.createUnlocked(
+                in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: at))
+            due.append((id, at))
+        }
+        let earliestFirst = due.sorted { $0.at < $1.at }.map(\.id)
+        let host = try await store.createLockOwner(hostID: "host-b", lockDuration: .seconds(60))
+        var claimed: [UUID] = []
+        for expected in [4, 4, 2, 0] {
+            let batch = try await store.tryLoadRunnableInstances(owner: host.id, limit: 4)
+            #expect(batch.count == expected)
+            #expect(batch.allSatisfy { $0.record.summary.lock?.ownerID == host.id })
+            claimed += batch.map(\.id)
+        }
+        #expect(claimed == earliestFirst)
     }
 
     @Sendable static func nextTimerDueTime(_ fixture: ContractFixture) async throws {

@@ -8,27 +8,33 @@ extension SQLInstanceCommands {
         AND i.is_suspended = 0 AND i.status IN ('running', 'idle')
         """
 
-    public func tryLoadRunnableInstance(owner: UUID, on db: any SQLConnection) throws -> LoadedInstance? {
+    /// Claims up to `limit` runnable instances for `owner` in one transaction (one fsync for the
+    /// batch), earliest due first. Runnable: no live owner holds it, not suspended, not finished,
+    /// and it has work now — a timer due, a message waiting, or status `running` (saved at a
+    /// persist point or before it went idle, by a host that then died).
+    public func tryLoadRunnableInstances(owner: UUID, limit: Int, on db: any SQLConnection) throws -> [LoadedInstance] {
         let now = self.now
         _ = try requireLiveOwner(owner, now: now, on: db)
         let candidates = try db.query(
             """
             SELECT i.id FROM instances i
             WHERE \(Self.candidateConditions)
-            AND ((i.next_timer_at IS NOT NULL AND i.next_timer_at <= ?)
+            AND (i.status = 'running'
+                OR (i.next_timer_at IS NOT NULL AND i.next_timer_at <= ?)
                 OR EXISTS (SELECT 1 FROM messages m WHERE m.instance_id = i.id))
             ORDER BY COALESCE(i.next_timer_at, i.updated_at), i.id
-            LIMIT 8\(db.dialect.claimRowsSuffix)
+            LIMIT \(max(1, limit) + 8)\(db.dialect.claimRowsSuffix)
             """,
             [.time(now), .time(now)]
         )
-        for row in candidates {
+        var claimed: [LoadedInstance] = []
+        for row in candidates where claimed.count < limit {
             let id = try row.uuid(0)
             if try claimLock(of: id, for: owner, now: now, on: db) {
-                return try loaded(id, on: db)
+                claimed.append(try loaded(id, on: db))
             }
         }
-        return nil
+        return claimed
     }
 
     public func nextTimerDueTime(on db: any SQLConnection) throws -> Date? {

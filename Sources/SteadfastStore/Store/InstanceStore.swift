@@ -38,9 +38,11 @@ public protocol InstanceStore: Sendable {
 
     // MARK: Runnable-instance detection (TryLoadRunnableWorkflow)
 
-    /// Picks one runnable instance — unlocked or its owner's lock expired, not suspended, not
-    /// finished, with a timer due now or a message waiting — and locks it to `owner`.
-    func tryLoadRunnableInstance(owner: UUID) async throws -> LoadedInstance?
+    /// Picks up to `limit` runnable instances — unlocked or their owner's lock expired, not
+    /// suspended, not finished, with a timer due now, a message waiting, or status `running`
+    /// (work to do now: its last host died after saving it mid-run) — earliest due first,
+    /// and locks them to `owner`, all in one transaction.
+    func tryLoadRunnableInstances(owner: UUID, limit: Int) async throws -> [LoadedInstance]
 
     /// The earliest timer due after now among instances no live owner holds, not suspended,
     /// not finished: arm the next detection poll at min(period, this − now).
@@ -78,4 +80,11 @@ public protocol InstanceStore: Sendable {
     /// Finishes queued work and releases the store's connections; later calls fail with
     /// `storeUnavailable`.
     func close() async
+}
+
+extension InstanceStore {
+    /// Picks one runnable instance (see ``tryLoadRunnableInstances(owner:limit:)``).
+    public func tryLoadRunnableInstance(owner: UUID) async throws -> LoadedInstance? {
+        try await tryLoadRunnableInstances(owner: owner, limit: 1).first
+    }
 }

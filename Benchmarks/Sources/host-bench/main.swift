@@ -1,0 +1,193 @@
+import Foundation
+import SteadfastCore
+import SteadfastHost
+import SteadfastSQLite
+import SteadfastStore
+import Synchronization
+
+// Host + SQLite store benchmarks: completed workflows per second for three steps with a Persist
+// after each (synchronous=FULL), at 1 and at 64 concurrent instances; Delay lateness with
+// 10,000 pending timers, kept in memory and unloaded to the store. Prints one table.
+
+/// Tracks finished instances and lines, and lets a caller wait for one instance to finish.
+final class Tracker: Sendable {
+    private struct State {
+        var finished: Set<String> = []
+        var waiters: [String: CheckedContinuation<Void, Never>] = [:]
+        var lateness: [Double] = []
+    }
+    private let state = Mutex(State())
+
+    func handle(_ event: HostEvent) {
+        switch event {
+        case .finished(let id, _):
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.finished.insert(id)
+                return state.waiters.removeValue(forKey: id)
+            }
+            waiter?.resume()
+        case .line(_, let text):
+            // Delay benchmark lines are the due time: lateness is now minus due.
+            if let due = Instant(iso8601: text) {
+                let late = Date().timeIntervalSince1970 * 1000 - Double(due.millisecondsSinceEpoch)
+                state.withLock { $0.lateness.append(late) }
+            }
+        default: break
+        }
+    }
+
+    func waitForFinish(_ id: UUID) async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> Bool in
+                if state.finished.contains(id.uuidString) { return true }
+                state.waiters[id.uuidString] = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    var lateness: [Double] { state.withLock { $0.lateness } }
+}
+
+/// Hands out 0, 1, 2, … up to a limit, to many tasks.
+final class Ticket: Sendable {
+    private let next = Mutex(0)
+    let limit: Int
+    init(limit: Int) { self.limit = limit }
+
+    func take() -> Int? {
+        next.withLock { value in
+            guard value < limit else { return nil }
+            value += 1
+            return value - 1
+        }
+    }
+}
+
+func temporaryStore() async throws -> (SQLiteInstanceStore, String) {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-bench-\(UUID()).db").path
+    let store = try await SQLiteInstanceStore(
+        url: "sqlite:\(path)", options: InstanceStoreOptions(completionAction: .deleteAll))
+    return (store, path)
+}
+
+func removeStore(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
+let threeSteps = try WorkflowDefinition(name: "three-steps", version: "1", variables: ["n": 0]) {
+    Assign("n", "n + 1")
+    Persist()
+    Assign("n", "n + 1")
+    Persist()
+    Assign("n", "n + 1")
+    Persist()
+}
+
+/// Runs `total` three-step workflows to completion, `concurrency` at a time; returns workflows/s
+/// and the store's commits per workflow.
+func throughput(concurrency: Int, total: Int) async throws -> (perSecond: Double, transactions: Double) {
+    let (store, path) = try await temporaryStore()
+    defer { removeStore(path) }
+    let tracker = Tracker()
+    let host = WorkflowHost(
+        store: store, catalog: DefinitionCatalog([threeSteps]),
+        options: HostOptions(hostID: "bench", maxConcurrentInstances: 10_000)
+    ) { tracker.handle($0) }
+    try await host.start(background: false)
+    let before = store.groupCommitStatistics
+    let tickets = Ticket(limit: total)
+    let clock = ContinuousClock()
+    let began = clock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                while tickets.take() != nil {
+                    let id = try await host.startInstance(definitionName: "three-steps")
+                    await tracker.waitForFinish(id)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let elapsed = clock.now - began
+    let after = store.groupCommitStatistics
+    await host.stop()
+    await store.close()
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (Double(total) / seconds, Double(after.transactions - before.transactions) / Double(total))
+}
+
+/// Starts `count` instances whose Delay is due spread over a window, and measures how late each
+/// fires. `unloaded`: instances are saved and unloaded at the Delay (timeToUnload 0) and come
+/// back through runnable-instance detection; otherwise they wait in memory (the default policy).
+func delayLateness(count: Int, unloaded: Bool) async throws -> (p50: Double, p99: Double, max: Double, fired: Int) {
+    let (store, path) = try await temporaryStore()
+    defer { removeStore(path) }
+    let definition = try WorkflowDefinition(name: "timer", version: "1", variables: ["dueAt": nil]) {
+        Delay(until: "dueAt")
+        WriteLine("dueAt")
+    }
+    let tracker = Tracker()
+    let options = HostOptions(
+        hostID: "bench", timeToUnload: unloaded ? .zero : .seconds(600), maxConcurrentInstances: count + 10)
+    let host = WorkflowHost(store: store, catalog: DefinitionCatalog([definition]), options: options) {
+        tracker.handle($0)
+    }
+    try await host.start()
+    // Due times spread over 10 s, starting 20 s from now (creating the instances takes a while).
+    let first = Instant(secondsSinceEpoch: Date().timeIntervalSince1970).adding(milliseconds: 20_000)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        let tickets = Ticket(limit: count)
+        for _ in 0..<64 {
+            group.addTask {
+                while let index = tickets.take() {
+                    let due = first.adding(milliseconds: Int64(index) * 10_000 / Int64(count))
+                    try await host.startInstance(definitionName: "timer", input: ["dueAt": .string(due.iso8601)])
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let created = Instant(secondsSinceEpoch: Date().timeIntervalSince1970)
+    precondition(created < first, "creating \(count) instances took longer than 20 s; lateness would be meaningless")
+    let deadline = ContinuousClock.now + .seconds(60)
+    while tracker.lateness.count < count && ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    await host.stop()
+    await store.close()
+    let sorted = tracker.lateness.sorted()
+    func percentile(_ p: Double) -> Double {
+        sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+    return (percentile(0.5), percentile(0.99), sorted.last ?? .nan, sorted.count)
+}
+
+var rows: [(String, String, String)] = []
+let single = try await throughput(concurrency: 1, total: 300)
+rows.append(("3 steps + Persist each, 1 at a time", String(format: "%.0f", single.perSecond), "workflows/s"))
+rows.append(("  store commits per workflow", String(format: "%.2f", single.transactions), "transactions"))
+let parallel = try await throughput(concurrency: 64, total: 8000)
+rows.append(("3 steps + Persist each, 64 concurrent", String(format: "%.0f", parallel.perSecond), "workflows/s"))
+rows.append(("  store commits per workflow", String(format: "%.2f", parallel.transactions), "transactions"))
+for unloaded in [false, true] {
+    let late = try await delayLateness(count: 10_000, unloaded: unloaded)
+    let label = unloaded ? "unloaded, via detection" : "in memory"
+    rows.append(("Delay lateness, 10,000 timers, \(label): p50", String(format: "%.1f", late.p50), "ms"))
+    rows.append(("  p99", String(format: "%.1f", late.p99), "ms"))
+    rows.append(("  max (timers fired: \(late.fired))", String(format: "%.1f", late.max), "ms"))
+}
+
+let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
+func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    let space = String(repeating: " ", count: max(0, width - text.count))
+    return right ? space + text : text + space
+}
+print(
+    "Steadfast host benchmark: SQLite, WAL, synchronous=FULL (\(ProcessInfo.processInfo.activeProcessorCount) cores, release build)"
+)
+print("\(pad("benchmark", widths.0))  \(pad("value", widths.1, right: true))  unit")
+print(String(repeating: "-", count: widths.0 + widths.1 + 16))
+for (name, value, unit) in rows { print("\(pad(name, widths.0))  \(pad(value, widths.1, right: true))  \(unit)") }
