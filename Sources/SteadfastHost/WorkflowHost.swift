@@ -308,7 +308,13 @@ public actor WorkflowHost {
                 // Renewal failed: once the lock may have expired, stop working on every
                 // instance rather than risk running one twice; then register anew.
                 guard current.lockExpiresAt <= Date() else { continue }
-                for hosted in loaded.values { await hosted.abandon() }
+                for (id, hosted) in loaded {
+                    report(
+                        .abandoned(
+                            instance: id.uuidString,
+                            reason: "this host's lock expired before it could renew it: \(error)"))
+                    await hosted.abandon()
+                }
                 loaded = [:]
                 owner = try? await store.createLockOwner(
                     hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)

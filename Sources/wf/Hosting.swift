@@ -100,15 +100,15 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start an instance of a definition and run it until it completes or goes idle.",
         discussion: """
-            An idle instance is saved and unlocked (unloaded) at once, so any host — `wf serve`, or \
-            `wf run --wait` — can bring it back when its timer is due or a message arrives. With \
-            --wait, this command keeps hosting until the instance completes.
+            Prints the instance as JSON on stdout; the workflow's output and the host's progress go \
+            to stderr. An idle instance is saved and unlocked (unloaded) at once, so any host — \
+            `wf serve`, or `wf run --wait` — can bring it back when its timer is due or a message \
+            arrives. With --wait, this command keeps hosting until the instance completes.
             """)
 
     @Argument(help: "The definition file (JSON).") var file: String
     @Option(help: "A JSON object setting variables, e.g. '{\"records\": 10}'.") var input: String?
     @Flag(help: "Keep hosting the instance until it completes (timers fire, messages are taken).") var wait = false
-    @Flag(help: "Print the instance as JSON on stdout (workflow output goes to stderr).") var json = false
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var hosting: HostingOptions
 
@@ -123,7 +123,8 @@ struct Run: AsyncParsableCommand {
                 variables = fields
             }
             let watch = InstanceWatch()
-            let printer = hosting.eventPrinter(linesToStderr: json)
+            // stdout gets the instance as JSON; the workflow's output and progress go to stderr.
+            let printer = hosting.eventPrinter(linesToStderr: true)
             let host = WorkflowHost(
                 store: store, catalog: DefinitionCatalog([definition]),
                 options: hosting.hostOptions(defaultTimeToUnload: 0)
@@ -149,7 +150,7 @@ struct Run: AsyncParsableCommand {
         } else {
             throw CLIError("instance \(id) is gone from the store")
         }
-        if json { try printJSON(view) } else { print(view.detailText) }
+        try printJSON(view)
     }
 }
 

@@ -154,6 +154,43 @@ import Testing
     }
 }
 
+extension HostTests {
+    @Test func aHostThatCannotRenewStopsWorkingOnItsInstances() async throws {
+        let store = try await store()
+        let events = Recorder()
+        var options = HostOptions(
+            hostID: "fragile", timeToUnload: .seconds(60), runnableInstancesDetectionPeriod: .milliseconds(100))
+        options.hostLockRenewalPeriod = .milliseconds(200)
+        options.hostLockGrace = .milliseconds(200)
+        let fragile = WorkflowHost(
+            store: store, catalog: DefinitionCatalog([Self.approval(timeout: "PT1H")]), options: options
+        ) {
+            events.record($0)
+        }
+        try await fragile.start()
+        let created = try await fragile.send(operation: "submit", body: ["orderId": 9])
+        let id = try #require(UUID(uuidString: created.instanceID))
+        try await eventually { try await store.readInstance(id).version >= 2 }
+        // The host's lock owner disappears (as when a database failover loses it): renewals fail.
+        let owner = try #require(try await store.readInstance(id).summary.lock?.ownerID)
+        try await store.deleteLockOwner(owner)
+        try await eventually {
+            events.contains { if case .abandoned(id.uuidString, _) = $0 { true } else { false } }
+        }
+        // Nothing is held under the lost owner any more; the host may load the instance again,
+        // but only under a new owner with a lock of its own.
+        #expect(try await store.readInstance(id).summary.lock?.ownerID != owner)
+        await fragile.stop()
+        let other = host(store, [Self.approval(timeout: "PT1H")], unload: .zero, id: "other")
+        try await other.start()
+        let after = try await other.deliver(to: id, operation: "approve", body: ["orderId": 9])
+        #expect(after.variables["status"] == "approved")
+        await other.stop()
+        #expect(try await store.readInstance(id).status == .completed)
+        await store.close()
+    }
+}
+
 /// Collects host events from any thread.
 final class Recorder: Sendable {
     private let storage = Mutex<[HostEvent]>([])
