@@ -87,6 +87,17 @@ actor HostedInstance {
         switch event {
         case .wake(let deliveries):
             result = instance.run(now: now)
+            // A state saved at a persist point goes on only after a durable save: do that before
+            // the waiting messages, which may be for what comes after it.
+            while result.persistRequested && result.canPersist && !deliveries.isEmpty {
+                guard await save(.keepLock) else {
+                    for delivery in deliveries {
+                        delivery.reply?(.failure(HostError(.lockLost, "instance \(id) was lost while loading")))
+                    }
+                    return
+                }
+                result.append(instance.acknowledgePersist(now: now))
+            }
             for delivery in deliveries {
                 if let messageID = delivery.messageID { consumedMessageIDs.append(messageID) }
                 do {

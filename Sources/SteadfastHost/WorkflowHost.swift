@@ -146,7 +146,9 @@ public actor WorkflowHost {
         // the instance (it saves them when it unloads).
         let loadedInstance = try await store.loadInstance(id, owner: owner.id, retry: options.instanceLockedRetry)
         let record = loadedInstance.record
-        guard !record.status.isFinal, record.bookmarks.contains(operation) else {
+        // An idle record's bookmarks are final; a running one (saved mid-run) is run first when
+        // it wakes, and the message is applied after, or refused then with a clear error.
+        guard !record.status.isFinal, record.status == .running || record.bookmarks.contains(operation) else {
             try? await unlockUntouched(record)
             if record.status.isFinal {
                 throw HostError(.notWaiting, "instance \(id) is \(record.status.rawValue) and takes no more messages")

@@ -1,10 +1,11 @@
 import Foundation
 import SteadfastCore
-import SteadfastHost
 import SteadfastSQLite
 import SteadfastStore
 import Synchronization
 import Testing
+
+@testable import SteadfastHost
 
 /// Host behaviour against a real SQLite store in a temporary file.
 @Suite struct HostTests {
@@ -187,6 +188,37 @@ extension HostTests {
         #expect(after.variables["status"] == "approved")
         await other.stop()
         #expect(try await store.readInstance(id).status == .completed)
+        await store.close()
+    }
+}
+
+extension HostTests {
+    /// A host died right after saving at a persist point: the stored row is `running`, before
+    /// the Receive the message is for. Delivering it saves the persist point, then applies it.
+    @Test func aMessageForAnInstanceSavedAtAPersistPointIsApplied() async throws {
+        let store = try await store()
+        let definition = Self.approval(timeout: "PT1H")
+        let id = UUID()
+        var instance = try WorkflowInstance(definition: definition, instanceID: id.uuidString)
+        _ = instance.run(now: .now)
+        let atPersist = try instance.resume(operation: "submit", message: ["orderId": 77], now: .now)
+        #expect(atPersist.persistRequested && atPersist.bookmarks.isEmpty)
+        let dead = try await store.createLockOwner(hostID: "dead", lockDuration: .seconds(60))
+        let record = try await store.createInstance(
+            CreateInstanceRequest(
+                id: id, owner: dead.id, definition: definition.identity.storeIdentity,
+                snapshot: instance.state.snapshot(suspended: false)))
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: id, owner: dead.id, expectedVersion: record.version,
+                snapshot: instance.state.snapshot(suspended: false), lockAction: .unlock))
+        let events = Recorder()
+        let host = host(store, [definition], events: events)
+        try await host.start(background: false)
+        let after = try await host.deliver(to: id, operation: "approve", body: ["orderId": 77])
+        #expect(after.variables["status"] == "approved")
+        try await eventually { events.lines(of: id) == ["order 77 is approved"] }
+        await host.stop()
         await store.close()
     }
 }
