@@ -32,6 +32,8 @@ actor HostedInstance {
     private var version: Int64
     private let suspended: Bool
     private var consumedMessageIDs: [Int64] = []
+    /// Stored messages already applied, so one delivered twice (two loads) is applied once.
+    private var appliedMessageIDs: Set<Int64> = []
     private var generation = 0
     private var timerTask: Task<Void, Never>?
     private var idleTasks: [Task<Void, Never>] = []
@@ -99,7 +101,13 @@ actor HostedInstance {
                 result.append(instance.acknowledgePersist(now: now))
             }
             for delivery in deliveries {
-                if let messageID = delivery.messageID { consumedMessageIDs.append(messageID) }
+                if let messageID = delivery.messageID {
+                    guard appliedMessageIDs.insert(messageID).inserted else {
+                        delivery.reply?(.success(instance.state))
+                        continue
+                    }
+                    consumedMessageIDs.append(messageID)
+                }
                 do {
                     result.append(try instance.resume(operation: delivery.operation, message: delivery.body, now: now))
                     delivery.reply?(.success(instance.state))
@@ -245,7 +253,7 @@ actor HostedInstance {
         cancelTimers()
         events.finish()
         shuttingDown?(.success(instance.state))
-        host.forget(id)
+        host.forget(id, self)
     }
 
     /// Stops working on the instance without saving: its lock was lost.

@@ -13,7 +13,6 @@ public actor WorkflowHost {
     private var owner: LockOwner?
     private var loaded: [UUID: HostedInstance] = [:]
     private var background: [Task<Void, Never>] = []
-    private var detectionWakeUp: AsyncStream<Void>.Continuation?
 
     public init(
         store: any InstanceStore, catalog: DefinitionCatalog, options: HostOptions,
@@ -34,17 +33,18 @@ public actor WorkflowHost {
             hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)
         guard runLoops else { return }
         background.append(Task { await self.renewLoop() })
-        let (wakeUps, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        detectionWakeUp = continuation
-        background.append(Task { await self.detectionLoop(wakeUps) })
+        background.append(Task { await self.detectionLoop() })
     }
 
     /// Graceful shutdown: in-flight instances reach a persistable point, are saved and
     /// unlocked; then the lock owner is deleted.
     public func stop() async {
-        for task in background { task.cancel() }
+        // Stop the loops and wait for them: a detection round still in flight could otherwise
+        // load an instance after the shutdown below has unloaded everything.
+        let loops = background
         background = []
-        detectionWakeUp?.finish()
+        for task in loops { task.cancel() }
+        for task in loops { await task.value }
         await withTaskGroup(of: Void.self) { group in
             for instance in loaded.values {
                 group.addTask {
@@ -161,14 +161,34 @@ public actor WorkflowHost {
         // The message is stored before it is applied, so a crash cannot lose it; the save that
         // applies it consumes it.
         let message = try await store.enqueueMessage(for: id, operation: operation, body: Data(body.jsonText.utf8))
-        let withMessage = LoadedInstance(record: record, pendingMessages: loadedInstance.pendingMessages + [message])
-        return try await ask { reply in
-            if !self.host(withMessage, replyTo: (message.id, reply)) {
-                reply(
-                    .failure(
-                        HostError(.notWaiting, "instance \(id) could not be resumed: see its fault (wf show \(id))")))
+        var current = LoadedInstance(record: record, pendingMessages: loadedInstance.pendingMessages + [message])
+        for attempt in 1...3 {
+            guard current.pendingMessages.contains(where: { $0.id == message.id }) else {
+                // Another copy applied and consumed it meanwhile: wake this one and report its state.
+                _ = host(current, replyTo: nil)
+                return try SteadfastCore.InstanceState.decode(current.record.state)
+            }
+            let loadedNow = current
+            do {
+                return try await ask { reply in
+                    if !self.host(loadedNow, replyTo: (message.id, reply)) {
+                        reply(
+                            .failure(
+                                HostError(
+                                    .notWaiting, "instance \(id) could not be resumed: see its fault (wf show \(id))")))
+                    }
+                }
+            } catch let error as HostError where error.code == .instanceNotFound && attempt < 3 {
+                // The copy loaded here unloaded before it took the message; the message is still
+                // stored: load the instance again and hand it over.
+                try await Task.sleep(for: .milliseconds(20))
+                current = try await store.loadInstance(id, owner: owner.id, retry: options.instanceLockedRetry)
             }
         }
+        throw HostError(
+            .instanceNotFound,
+            "instance \(id) kept unloading before it took the message; it is stored and will be applied when the instance next loads"
+        )
     }
 
     /// One round of runnable-instance detection: loads every runnable instance (up to the
@@ -207,11 +227,15 @@ public actor WorkflowHost {
 
     nonisolated func report(_ event: HostEvent) { onEvent(event) }
 
-    nonisolated func forget(_ id: UUID) {
-        Task { await self.remove(id) }
+    /// Forgets a dropped instance. Only that very instance: if the id was loaded again since
+    /// (after a lost lock, say), the new one stays registered so shutdown still saves it.
+    nonisolated func forget(_ id: UUID, _ instance: HostedInstance) {
+        Task { await self.remove(id, instance) }
     }
 
-    private func remove(_ id: UUID) { loaded[id] = nil }
+    private func remove(_ id: UUID, _ instance: HostedInstance) {
+        if loaded[id] === instance { loaded[id] = nil }
+    }
 
     private func create(id: UUID, instance: WorkflowInstance, keys: Set<InstanceKey>) async throws -> HostedInstance {
         guard let owner else { throw HostError(.hostStopped, "the host is not started") }
@@ -250,17 +274,23 @@ public actor WorkflowHost {
             Task { await self.fault(record, reason: error.message) }
             return false
         }
-        let hosted = HostedInstance(
-            id: record.id, instance: instance, version: record.version, suspended: record.summary.isSuspended,
-            host: self,
-            options: options)
-        loaded[record.id] = hosted
-        report(.loaded(instance: record.id.uuidString))
         let deliveries = loadedInstance.pendingMessages.map { message in
             HostedInstance.Delivery(
                 operation: message.operation, body: (try? JSONValue.parse(message.body, what: "the message")) ?? .null,
                 messageID: message.id, reply: message.id == replyTo?.0 ? replyTo?.1 : nil)
         }
+        // Already loaded here (detection got it while a message was being delivered — a lock
+        // owner may load its own instance again): the loaded copy takes the messages and skips
+        // any it has already applied. Never two copies of one instance.
+        if let existing = loaded[record.id] {
+            existing.send(.wake(deliveries))
+            return true
+        }
+        let hosted = HostedInstance(
+            id: record.id, instance: instance, version: record.version, suspended: record.summary.isSuspended,
+            host: self, options: options)
+        loaded[record.id] = hosted
+        report(.loaded(instance: record.id.uuidString))
         hosted.send(.wake(deliveries))
         return true
     }
@@ -324,7 +354,7 @@ public actor WorkflowHost {
         }
     }
 
-    private func detectionLoop(_ wakeUps: AsyncStream<Void>) async {
+    private func detectionLoop() async {
         while !Task.isCancelled {
             let wait = (try? await detectRunnableInstances()) ?? options.runnableInstancesDetectionPeriod
             try? await Task.sleep(for: wait)

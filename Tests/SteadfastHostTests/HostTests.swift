@@ -161,8 +161,9 @@ extension HostTests {
         let events = Recorder()
         var options = HostOptions(
             hostID: "fragile", timeToUnload: .seconds(60), runnableInstancesDetectionPeriod: .milliseconds(100))
-        options.hostLockRenewalPeriod = .milliseconds(200)
-        options.hostLockGrace = .milliseconds(200)
+        // Short, but long enough that a loaded 2-core machine still renews in time.
+        options.hostLockRenewalPeriod = .seconds(1)
+        options.hostLockGrace = .seconds(1)
         let fragile = WorkflowHost(
             store: store, catalog: DefinitionCatalog([Self.approval(timeout: "PT1H")]), options: options
         ) {
@@ -240,12 +241,13 @@ final class Recorder: Sendable {
     }
 }
 
-/// Waits up to 15 s for `condition`; these are behaviour checks, not timings.
+/// Waits up to 15 s for `condition`, failing the test if it never holds; these are behaviour
+/// checks, not timings.
 func eventually(_ condition: () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let deadline = ContinuousClock.now + .seconds(15)
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
     }
-    Issue.record("condition not met within 15 s", sourceLocation: sourceLocation)
+    try #require(Bool(false), "condition not met within 15 s", sourceLocation: sourceLocation)
 }
