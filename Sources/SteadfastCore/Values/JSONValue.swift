@@ -53,7 +53,7 @@ public enum JSONValue: Hashable, Sendable {
         return output
     }
 
-    private func write(to output: inout String) {
+    func write(to output: inout String) {
         switch self {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
@@ -90,7 +90,7 @@ public enum JSONValue: Hashable, Sendable {
         return Int64(value)
     }
 
-    private static func writeQuoted(_ value: String, to output: inout String) {
+    static func writeQuoted(_ value: String, to output: inout String) {
         output += "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -1,0 +1,156 @@
+/// Writes an ``InstanceState`` as compact JSON with sorted keys, in exactly the shape Swift's
+/// synthesized `Codable` gives these types (enum cases as `{"case": {labels…}}`, unlabeled
+/// payloads as `_0`, nil optionals left out), so `JSONDecoder` reads it back.
+struct StateWriter {
+    private(set) var output = ""
+
+    init() { output.reserveCapacity(1024) }
+
+    mutating func write(_ state: InstanceState) {
+        output += "{\"bookmarks\":["
+        for (index, bookmark) in state.bookmarks.enumerated() {
+            if index > 0 { output += "," }
+            key("activityPath", first: true)
+            string(bookmark.activityPath)
+            if let correlateOn = bookmark.correlateOn {
+                key("correlateOn")
+                string(correlateOn)
+            }
+            key("createsInstance")
+            output += bookmark.createsInstance ? "true" : "false"
+            key("operation")
+            string(bookmark.operation)
+            output += "}"
+        }
+        output += "],\"canPersist\":\(state.canPersist),\"definition\":"
+        key("fingerprint", first: true)
+        string(state.definition.fingerprint)
+        key("name")
+        string(state.definition.name)
+        key("version")
+        string(state.definition.version)
+        output += "}"
+        if let execution = state.execution {
+            key("execution")
+            frame(execution)
+        }
+        if let fault = state.fault {
+            key("fault")
+            key("activityPath", first: true)
+            string(fault.activityPath)
+            key("message")
+            string(fault.message)
+            output += "}"
+        }
+        output += ",\"format\":\(state.format),\"instanceID\":"
+        string(state.instanceID)
+        key("keys")
+        JSONValue.object(state.keys).write(to: &output)
+        output += ",\"nextCallID\":\(state.nextCallID),\"persistPending\":\(state.persistPending)"
+        output += ",\"started\":\(state.started),\"status\":"
+        string(state.status.rawValue)
+        if let reason = state.terminationReason {
+            key("terminationReason")
+            string(reason)
+        }
+        output += ",\"timers\":["
+        for (index, timer) in state.timers.enumerated() {
+            if index > 0 { output += "," }
+            key("activityPath", first: true)
+            string(timer.activityPath)
+            output += ",\"due\":\(timer.due.millisecondsSinceEpoch)}"
+        }
+        output += "],\"variables\":"
+        JSONValue.object(state.variables).write(to: &output)
+        output += "}"
+    }
+
+    private mutating func frame(_ frame: Frame) {
+        switch frame {
+        case .sequence(let index, let child):
+            open("sequence", "child")
+            self.frame(child)
+            output += ",\"index\":\(index)}}"
+        case .parallel(let branches):
+            open("parallel", "branches")
+            output += "["
+            for (index, branch) in branches.enumerated() {
+                if index > 0 { output += "," }
+                if let branch { self.frame(branch) } else { output += "null" }
+            }
+            output += "]}}"
+        case .ifElse(let branch, let child):
+            open("ifElse", "branch")
+            output += "\(branch),\"child\":"
+            self.frame(child)
+            output += "}}"
+        case .whileBody(let child): wrap("whileBody", child)
+        case .delay(let due, let fired):
+            open("delay", "due")
+            output += "\(due.millisecondsSinceEpoch),\"fired\":\(fired)}}"
+        case .persist(let acknowledged):
+            open("persist", "acknowledged")
+            output += "\(acknowledged)}}"
+        case .receive(let message):
+            if let message {
+                open("receive", "message")
+                message.write(to: &output)
+                output += "}}"
+            } else {
+                output += "{\"receive\":{}}"
+            }
+        case .pick(let triggers):
+            open("pick", "triggers")
+            output += "["
+            for (index, trigger) in triggers.enumerated() {
+                if index > 0 { output += "," }
+                self.frame(trigger)
+            }
+            output += "]}}"
+        case .pickAction(let winner, let child):
+            open("pickAction", "child")
+            self.frame(child)
+            output += ",\"winner\":\(winner)}}"
+        case .tryBody(let child): wrap("tryBody", child)
+        case .catchBody(let child): wrap("catchBody", child)
+        case .noPersist(let child): wrap("noPersist", child)
+        case .asyncInvoke(let call, let input, let outcome):
+            open("asyncInvoke", "call")
+            output += "\(call),\"input\":"
+            input.write(to: &output)
+            switch outcome {
+            case .success(let value)?:
+                output += ",\"outcome\":{\"success\":{\"_0\":"
+                value.write(to: &output)
+                output += "}}"
+            case .failure(let message)?:
+                output += ",\"outcome\":{\"failure\":{\"_0\":"
+                string(message)
+                output += "}}"
+            case nil: break
+            }
+            output += "}}"
+        }
+    }
+
+    /// `{"name":{"child":…}}`
+    private mutating func wrap(_ name: String, _ child: Frame) {
+        open(name, "child")
+        frame(child)
+        output += "}}"
+    }
+
+    /// `{"name":{"field":` — the caller writes the value and closes both objects.
+    private mutating func open(_ name: String, _ field: String) {
+        output += "{\"\(name)\":{\"\(field)\":"
+    }
+
+    /// `,"name":` (or `{"name":` for the first field of an object).
+    private mutating func key(_ name: String, first: Bool = false) {
+        output += first ? "{\"\(name)\":" : ",\"\(name)\":"
+    }
+
+    private mutating func string(_ value: String) {
+        JSONValue.writeQuoted(value, to: &output)
+    }
+}
