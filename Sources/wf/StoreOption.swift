@@ -38,6 +38,17 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "States smaller than this many bytes are stored plain whatever --encoding says.")
     var compressionThreshold: Int = 1024
 
+    @Option(
+        help: ArgumentHelp(
+            "SQLite durability: full (every commit reaches the disk before the save returns) or normal "
+                + "(faster; a power cut may lose the last commits, a process crash loses nothing).",
+            valueName: "full|normal"))
+    var synchronous: SynchronousOption = .full
+
+    var sqliteOptions: SQLiteStoreOptions {
+        SQLiteStoreOptions(synchronous: synchronous == .full ? .full : .normal)
+    }
+
     /// Parses the URL and opens the store.
     ///
     /// With `mustExist`, a SQLite file that is not there is an error rather than a new, empty
@@ -66,9 +77,9 @@ struct StoreOptions: ParsableArguments {
                         + "existing store, or set STEADFAST_STORE."
                 )
             }
-            return try await SQLiteInstanceStore(location: location, options: options)
+            return try await SQLiteInstanceStore(location: location, options: options, sqliteOptions: sqliteOptions)
         case .sqliteMemory:
-            return try await SQLiteInstanceStore(location: location, options: options)
+            return try await SQLiteInstanceStore(location: location, options: options, sqliteOptions: sqliteOptions)
         }
     }
 }
@@ -97,4 +108,10 @@ enum EncodingOption: String, CaseIterable, ExpressibleByArgument {
         case .none: .none
         }
     }
+}
+
+/// SQLite's synchronous setting, as a command-line value.
+enum SynchronousOption: String, CaseIterable, ExpressibleByArgument {
+    case full
+    case normal
 }

@@ -224,6 +224,36 @@ extension HostTests {
     }
 }
 
+extension HostTests {
+    /// timeToPersist saves an idle instance and keeps it loaded and locked; timeToUnload then
+    /// saves, unlocks and drops it.
+    @Test func idlePolicySavesThenUnloads() async throws {
+        let store = try await store()
+        let events = Recorder()
+        let options = HostOptions(
+            hostID: "idle", timeToPersist: .milliseconds(100), timeToUnload: .milliseconds(600),
+            runnableInstancesDetectionPeriod: .seconds(5))
+        let host = WorkflowHost(
+            store: store, catalog: DefinitionCatalog([Self.approval(timeout: "PT1H")]), options: options
+        ) {
+            events.record($0)
+        }
+        try await host.start()
+        let created = try await host.send(operation: "submit", body: ["orderId": 3])
+        let id = try #require(UUID(uuidString: created.instanceID))
+        // The persist point's save, then the idle save after timeToPersist: still locked to this host.
+        try await eventually {
+            let record = try await store.readInstance(id)
+            return record.version >= 3 && record.bookmarks == ["approve"]
+        }
+        #expect(try await store.readInstance(id).summary.lock?.hostID == "idle")
+        try await eventually { try await store.readInstance(id).summary.lock == nil }
+        #expect(events.contains { if case .unloaded(id.uuidString, _?) = $0 { true } else { false } })
+        await host.stop()
+        await store.close()
+    }
+}
+
 /// Collects host events from any thread.
 final class Recorder: Sendable {
     private let storage = Mutex<[HostEvent]>([])
