@@ -136,22 +136,17 @@ struct Run: AsyncParsableCommand {
             let id = try await host.startInstance(definitionName: definition.name, input: variables)
             let final = await watch.waitForExit(of: id.uuidString, untilFinished: wait)
             await host.stop()
-            try await show(id: id, store: store, final: final)
+            try printJSON(try await finalView(id: id, store: store, final: final))
         }
     }
 
-    private func show(id: UUID, store: any InstanceStore, final: SteadfastCore.InstanceState?) async throws {
-        let view: InstanceView
-        if let record = try? await store.readInstance(id) {
-            view = InstanceView(record: record)
-        } else if let final {
-            // The completion action deleted the rows; show what the instance ended with.
-            view = InstanceView(record: InstanceRecord(finished: final, id: id), state: final)
-        } else {
-            throw CLIError("instance \(id) is gone from the store")
-        }
-        try printJSON(view)
-    }
+}
+
+/// The instance as stored, or — when the completion action deleted its rows — as it ended.
+func finalView(id: UUID, store: any InstanceStore, final: SteadfastCore.InstanceState?) async throws -> InstanceView {
+    if let record = try? await store.readInstance(id) { return InstanceView(record: record) }
+    guard let final else { throw CLIError("instance \(id) is gone from the store") }
+    return InstanceView(record: InstanceRecord(finished: final, id: id), state: final)
 }
 
 extension InstanceRecord {
@@ -241,13 +236,7 @@ private func deliver(
     let final = await watch.waitForExit(of: state.instanceID, untilFinished: false)
     await host.stop()
     guard let id = UUID(uuidString: state.instanceID) else { return }
-    let view: InstanceView
-    if let record = try? await store.readInstance(id) {
-        view = InstanceView(record: record)
-    } else {
-        let ended = final ?? state
-        view = InstanceView(record: InstanceRecord(finished: ended, id: id), state: ended)
-    }
+    let view = try await finalView(id: id, store: store, final: final ?? state)
     if json { try printJSON(view) } else { print(view.detailText) }
 }
 
