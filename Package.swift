@@ -16,10 +16,13 @@ let package = Package(
         .library(name: "SteadfastSQLite", targets: ["SteadfastSQLite"]),
         .library(name: "InstanceStoreContract", targets: ["InstanceStoreContract"]),
         .library(name: "SteadfastHost", targets: ["SteadfastHost"]),
+        .library(name: "SteadfastApplication", targets: ["SteadfastApplication"]),
         .executable(name: "wf", targets: ["wf"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // The pure core: activity model, expressions, interpreter, instance state. No I/O.
@@ -27,8 +30,10 @@ let package = Package(
         .executableTarget(
             name: "wf",
             dependencies: [
-                "SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastHost",
+                "SteadfastCore", "SteadfastStore", "SteadfastHost", "SteadfastApplication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -37,27 +42,43 @@ let package = Package(
         // shared SQL logic, the SQLite backend, and the contract test suite every store runs.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "SteadfastStore", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "SteadfastStore", dependencies: ["SteadfastCore", "CZlib"], swiftSettings: swiftSettings),
         .target(
             name: "SteadfastSQLite",
             dependencies: ["SteadfastStore", "CSQLite"],
             swiftSettings: swiftSettings
         ),
-        .target(name: "InstanceStoreContract", dependencies: ["SteadfastStore"], swiftSettings: swiftSettings),
+        .target(
+            name: "InstanceStoreContract", dependencies: ["SteadfastStore", "SteadfastCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SteadfastSQLiteTests",
-            dependencies: ["SteadfastSQLite", "SteadfastStore", "InstanceStoreContract"],
+            dependencies: ["SteadfastSQLite", "SteadfastStore", "SteadfastCore", "InstanceStoreContract"],
             swiftSettings: swiftSettings
         ),
         // The host: loaded instances, idle policy, lock renewal, runnable-instance detection.
         .target(
             name: "SteadfastHost",
-            dependencies: ["SteadfastCore", "SteadfastStore"],
+            dependencies: [
+                "SteadfastCore", "SteadfastStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SteadfastHostTests",
             dependencies: ["SteadfastHost", "SteadfastSQLite", "SteadfastCore", "SteadfastStore"],
+            swiftSettings: swiftSettings
+        ),
+        // The application layer: opening a store from its URL, the operations every front end
+        // calls, the instance view, and the one error vocabulary.
+        .target(
+            name: "SteadfastApplication",
+            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastHost"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SteadfastApplicationTests",
+            dependencies: ["SteadfastApplication", "SteadfastCore", "SteadfastStore", "SteadfastHost"],
             swiftSettings: swiftSettings
         ),
         // `wf` end to end: runs the built binary against temporary SQLite stores.

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 
 /// One empty database a store's test target provides to the contract suite.

@@ -1,24 +1,25 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 
 /// One case's database, clock and helpers.
 struct ContractFixture: Sendable {
     let database: any ContractDatabase
     let clock = TestClock()
-    let definition = DefinitionIdentity(name: "order", version: "1.0")
+    let definition = DefinitionIdentity(name: "order", version: "1.0", fingerprint: "f00d")
 
-    func options(
-        encoding: StateEncodingOptions = StateEncodingOptions(),
-        completionAction: InstanceCompletionAction = .deleteAll
-    ) -> InstanceStoreOptions {
-        InstanceStoreOptions(encoding: encoding, completionAction: completionAction, clock: clock.storeClock)
+    func options(encoding: StateEncodingOptions = StateEncodingOptions()) -> InstanceStoreOptions {
+        InstanceStoreOptions(encoding: encoding, clock: clock.storeClock)
     }
 
+    /// Opens the store and records its completion action.
     func openStore(
         encoding: StateEncodingOptions = StateEncodingOptions(),
         completionAction: InstanceCompletionAction = .deleteAll
     ) async throws -> any InstanceStore {
-        try await database.openStore(options: options(encoding: encoding, completionAction: completionAction))
+        let store = try await database.openStore(options: options(encoding: encoding))
+        try await store.setCompletionAction(completionAction)
+        return store
     }
 
     /// Bytes that exercise every byte value, zeros included.

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 
 /// The contract every instance store passes. A store's test target runs every case:

@@ -1,3 +1,4 @@
+import SteadfastCore
 import SteadfastStore
 import Testing
 

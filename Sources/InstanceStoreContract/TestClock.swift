@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Synchronization
 

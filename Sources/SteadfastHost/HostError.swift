@@ -10,6 +10,7 @@ public struct HostError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidDefinition = Code(rawValue: "invalid-definition")
         public static let noRoute = Code(rawValue: "no-route")
         public static let instanceNotFound = Code(rawValue: "instance-not-found")
+        public static let keyNotFound = Code(rawValue: "key-not-found")
         public static let notWaiting = Code(rawValue: "not-waiting")
         public static let lockLost = Code(rawValue: "lock-lost")
         public static let hostStopped = Code(rawValue: "host-stopped")
@@ -36,4 +37,12 @@ public enum HostEvent: Sendable {
     case finished(instance: String, state: SteadfastCore.InstanceState)
     case faulted(instance: String, reason: String)
     case abandoned(instance: String, reason: String)
+    /// An inbox entry will never be applied (its body is not JSON, or its Receive refused it).
+    case rejected(instance: String, entry: Int64, reason: String)
+    /// The instance waits for a host of its exact definition.
+    case blocked(instance: String, reason: String)
+    /// The host started (or changed what it does), for people.
+    case hosting(text: String)
+    /// A detection round or inbox poll failed; the next one goes on.
+    case detectionFailed(reason: String)
 }

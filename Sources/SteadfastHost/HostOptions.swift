@@ -18,6 +18,9 @@ public struct HostOptions: Sendable {
     public var maxConcurrentInstances: Int
     /// The name this host registers under.
     public var hostID: String
+    /// How often the host looks in the store for inbox entries (messages, control commands)
+    /// that arrived for the instances it holds.
+    public var inboxPollInterval: Duration = .milliseconds(25)
 
     public init(
         hostID: String,

@@ -21,7 +21,12 @@ enum InstanceLifecycle {
         case drop
     }
 
-    static func actions(after result: RunResult, options: HostOptions) -> [Action] {
+    /// What to do after a run. `suspended`: the instance takes no timers or messages now, so it
+    /// is saved and unloaded; `unsavedInbox`: inbox entries were applied or rejected since the
+    /// last save, and the save that records their effect must follow at once.
+    static func actions(
+        after result: RunResult, suspended: Bool = false, unsavedInbox: Bool = false, options: HostOptions
+    ) -> [Action] {
         if result.status.isFinal { return [.save(.complete, acknowledgePersist: false), .drop] }
         var actions: [Action] = []
         if !result.asyncCalls.isEmpty { actions.append(.startAsync(result.asyncCalls)) }
@@ -30,11 +35,12 @@ enum InstanceLifecycle {
             actions.append(.save(.keepLock, acknowledgePersist: true))
             return actions
         }
-        guard result.status == .idle else { return actions }
-        if result.canPersist && options.timeToUnload == .zero {
+        if result.canPersist && (suspended || (result.status == .idle && options.timeToUnload == .zero)) {
             actions.append(contentsOf: [.save(.unlock, acknowledgePersist: false), .drop])
             return actions
         }
+        if unsavedInbox && result.canPersist { actions.append(.save(.keepLock, acknowledgePersist: false)) }
+        guard result.status == .idle, !suspended else { return actions }
         if let due = result.nextTimer { actions.append(.armTimer(due)) }
         if result.canPersist {
             actions.append(.armIdlePolicy(persistAfter: options.timeToPersist, unloadAfter: options.timeToUnload))

@@ -7,7 +7,6 @@ import SteadfastStore
 extension Instant {
     init(_ date: Date) { self.init(millisecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
     var date: Date { Date(timeIntervalSince1970: secondsSinceEpoch) }
-    static var now: Instant { Instant(Date()) }
 }
 
 extension SteadfastCore.InstanceState {
@@ -15,17 +14,12 @@ extension SteadfastCore.InstanceState {
     func snapshot(suspended: Bool) -> InstanceSnapshot {
         InstanceSnapshot(
             state: encoded(),
-            status: SteadfastStore.InstanceStatus(rawValue: status.rawValue) ?? .faulted,
+            status: status,
             isSuspended: suspended,
             nextTimerAt: nextTimer?.date,
-            keys: Set(keys.map { InstanceKey(name: $0.key, value: $0.value.text) }),
+            keys: Set(keys.map { InstanceKey(name: $0.key, value: $0.value) }),
             bookmarks: Set(bookmarks.map(\.operation)),
             fault: fault?.description ?? terminationReason)
     }
 }
 
-extension SteadfastCore.DefinitionIdentity {
-    var storeIdentity: SteadfastStore.DefinitionIdentity {
-        SteadfastStore.DefinitionIdentity(name: name, version: version)
-    }
-}

@@ -13,11 +13,21 @@ public actor WorkflowHost {
     private var owner: LockOwner?
     private var loaded: [UUID: HostedInstance] = [:]
     private var background: [Task<Void, Never>] = []
+    /// The newest inbox entry id the poll has seen.
+    private var inboxHighWater: Int64 = 0
+    /// Entries for instances locked here whose load has not registered yet.
+    private var strays: [UUID: [InboxEntry]] = [:]
+    private let clock: StoreClock
+    /// The detection loop's sleep until its next round; cancelled to run the round at once.
+    private var detectionSleeper: Task<Void, Never>?
+    private var detectionDueAt: ContinuousClock.Instant?
 
     public init(
         store: any InstanceStore, catalog: DefinitionCatalog, options: HostOptions,
-        onEvent: @escaping @Sendable (HostEvent) -> Void = { _ in }
+        onEvent: @escaping @Sendable (HostEvent) -> Void = { _ in },
+        clock: @escaping StoreClock = { Date() }
     ) {
+        self.clock = clock
         self.store = store
         self.catalog = catalog
         self.options = options
@@ -34,6 +44,7 @@ public actor WorkflowHost {
         guard runLoops else { return }
         background.append(Task { await self.renewLoop() })
         background.append(Task { await self.detectionLoop() })
+        background.append(Task { await self.inboxLoop() })
     }
 
     /// Graceful shutdown: in-flight instances reach a persistable point, are saved and
@@ -44,12 +55,13 @@ public actor WorkflowHost {
         let loops = background
         background = []
         for task in loops { task.cancel() }
+        detectionSleeper?.cancel()
         for task in loops { await task.value }
         await withTaskGroup(of: Void.self) { group in
             for instance in loaded.values {
                 group.addTask {
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        instance.send(.shutdown(reply: { _ in done.resume() }))
+                        instance.send(.shutdown(reply: { done.resume() }))
                     }
                 }
             }
@@ -79,25 +91,73 @@ public actor WorkflowHost {
         return id
     }
 
-    /// Delivers a message: routed by correlation key to the instance waiting for it (loading it
-    /// if needed), or creating an instance when a definition's receive creates instances.
-    /// Returns the instance's state right after the message was applied.
+    /// What ``send(operation:body:clientID:)`` stored.
+    public struct Delivery: Sendable {
+        /// The inbox entry holding the message.
+        public var entry: InboxEntry
+        /// Whether the message created a new instance.
+        public var createdInstance: Bool
+    }
+
+    /// Delivers a message: stored in the inbox of the instance its correlation key names, or of
+    /// a new instance when a hosted definition's receive creates instances. Nothing is refused
+    /// because the instance is locked, suspended or not yet waiting: the entry waits in its
+    /// inbox. When this host may run the instance now, it loads it at once; otherwise the host
+    /// holding it, or runnable-instance detection, applies it. A message that no instance and no
+    /// creating receive can take is refused, and nothing is stored.
+    public func send(operation: String, body: JSONValue, clientID: String? = nil) async throws -> Delivery {
+        switch try await route(operation: operation, body: body) {
+        case .existing(let id):
+            let entry = try await store.enqueue(
+                .message(operation: operation, body: Data(body.jsonText.utf8)), for: id, clientID: clientID)
+            try await wake(id, for: entry)
+            return Delivery(entry: entry, createdInstance: false)
+        case .create(let definition, let keys):
+            let id = UUID()
+            let instance = try WorkflowInstance(definition: definition, instanceID: id.uuidString)
+            let hosted = try await create(id: id, instance: instance, keys: keys)
+            let entry = try await store.enqueue(
+                .message(operation: operation, body: Data(body.jsonText.utf8)), for: id, clientID: clientID)
+            hosted.send(.wake([entry]))
+            return Delivery(entry: entry, createdInstance: true)
+        }
+    }
+
+    /// Stores a message for an instance by id, whoever holds it, and loads the instance here
+    /// when this host can apply it now (see ``wake(_:for:)``).
     @discardableResult
-    public func send(operation: String, body: JSONValue) async throws -> SteadfastCore.InstanceState {
+    public func deliver(to id: UUID, operation: String, body: JSONValue, clientID: String? = nil) async throws
+        -> InboxEntry
+    {
+        let entry = try await store.enqueue(
+            .message(operation: operation, body: Data(body.jsonText.utf8)), for: id, clientID: clientID)
+        try await wake(id, for: entry)
+        return entry
+    }
+
+    /// Where a message goes.
+    enum Route {
+        case existing(UUID)
+        case create(WorkflowDefinition, keys: Set<InstanceKey>)
+    }
+
+    private func route(operation: String, body: JSONValue) async throws -> Route {
         let routes = catalog.routes(for: operation)
         guard !routes.isEmpty else {
-            throw HostError(.noRoute, "no hosted definition receives '\(operation)'")
+            let hosted = catalog.definitions.map { "\($0.name)@\($0.version)" }.sorted().joined(separator: ", ")
+            throw HostError(
+                .noRoute,
+                "no hosted definition receives '\(operation)' (hosted: \(hosted)); check the operation's name or "
+                    + "pass the folder of the definition that receives it")
         }
         var keys: [InstanceKey] = []
         for route in routes {
             if let name = route.correlateOn, let value = body[name], value != .null {
-                keys.append(InstanceKey(name: name, value: value.text))
+                keys.append(InstanceKey(name: name, value: value))
             }
         }
         for key in keys {
-            if let id = try await store.instanceID(forKey: key) {
-                return try await deliver(to: id, operation: operation, body: body)
-            }
+            if let id = try await store.instanceID(forKey: key) { return .existing(id) }
         }
         // Which definition a new instance comes from: the ones whose creating receive finds its
         // key in the message; checked before anything is stored.
@@ -107,9 +167,12 @@ public actor WorkflowHost {
         guard !creators.isEmpty else {
             let keyText =
                 keys.isEmpty
-                ? "the message carries no correlation key"
+                ? "the message carries none of the key fields \(Set(routes.compactMap(\.correlateOn)).sorted())"
                 : "no instance has \(keys.map(\.description).joined(separator: " or "))"
-            throw HostError(.instanceNotFound, "cannot deliver '\(operation)': \(keyText)")
+            throw HostError(
+                .keyNotFound,
+                "cannot deliver '\(operation)': \(keyText), and no hosted receive for it creates instances; "
+                    + "nothing was stored")
         }
         let keyed = fitting.filter { $0.correlateOn != nil }
         guard let creator = keyed.count == 1 ? keyed.first : (keyed.isEmpty && fitting.count == 1 ? fitting.first : nil)
@@ -124,105 +187,93 @@ public actor WorkflowHost {
                     : "'\(operation)' with this message could create instances of \(names.joined(separator: " or ")): give each definition its own operation"
             )
         }
-        let id = UUID()
-        let instance = try WorkflowInstance(definition: creator.definition, instanceID: id.uuidString)
-        let initialKeys = Set(keys.filter { $0.name == creator.correlateOn })
-        let hosted = try await create(id: id, instance: instance, keys: initialKeys)
-        return try await ask {
-            hosted.send(.wake([HostedInstance.Delivery(operation: operation, body: body, reply: $0)]))
-        }
+        return .create(creator.definition, keys: Set(keys.filter { $0.name == creator.correlateOn }))
     }
 
-    /// Delivers a message to a known instance's open bookmark.
-    @discardableResult
-    public func deliver(to id: UUID, operation: String, body: JSONValue) async throws -> SteadfastCore.InstanceState {
+    /// Loads an instance on this host when the entry can be applied here now: it is loaded here
+    /// already (it gets the entry at once), or no live host holds it, this host runs its exact
+    /// definition, and the entry is a control command or a message its open Receive takes (or it
+    /// was saved mid-run). Otherwise the entry waits for the host that holds the instance, for a
+    /// Receive to open, or for a host of its definition; nothing is rewritten.
+    public func wake(_ id: UUID, for entry: InboxEntry) async throws {
         if let hosted = loaded[id] {
-            return try await ask {
-                hosted.send(.wake([HostedInstance.Delivery(operation: operation, body: body, reply: $0)]))
-            }
+            hosted.send(.wake([entry]))
+            return
         }
         guard let owner else { throw HostError(.hostStopped, "the host is not started") }
-        // Take the lock first: the stored bookmarks are only current once no other host holds
-        // the instance (it saves them when it unloads).
-        let loadedInstance = try await store.loadInstance(id, owner: owner.id, retry: options.instanceLockedRetry)
-        let record = loadedInstance.record
-        // An idle record's bookmarks are final; a running one (saved mid-run) is run first when
-        // it wakes, and the message is applied after, or refused then with a clear error.
-        guard !record.status.isFinal, record.status == .running || record.bookmarks.contains(operation) else {
-            try? await unlockUntouched(record)
-            if record.status.isFinal {
-                throw HostError(.notWaiting, "instance \(id) is \(record.status.rawValue) and takes no more messages")
-            }
-            let open = record.bookmarks.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            throw HostError(
-                .notWaiting,
-                "instance \(id) is not waiting for '\(operation)'" + (open.isEmpty ? "" : "; it waits for \(open)"))
+        let record = try await store.readInstance(id)
+        let summary = record.summary
+        guard !summary.status.isFinal, summary.lock.map({ $0.expiresAt <= now.date }) ?? true,
+            hosts(summary.definition)
+        else { return }
+        let applicable: Bool
+        switch entry.command {
+        case .message(let operation, _):
+            applicable = !summary.isSuspended && (summary.status == .running || record.bookmarks.contains(operation))
+        default:
+            applicable = true
         }
-        // The message is stored before it is applied, so a crash cannot lose it; the save that
-        // applies it consumes it.
-        let message = try await store.enqueueMessage(for: id, operation: operation, body: Data(body.jsonText.utf8))
-        var current = LoadedInstance(record: record, pendingMessages: loadedInstance.pendingMessages + [message])
-        for attempt in 1...3 {
-            guard current.pendingMessages.contains(where: { $0.id == message.id }) else {
-                // Another copy applied and consumed it meanwhile: wake this one and report its state.
-                _ = host(current, replyTo: nil)
-                return try SteadfastCore.InstanceState.decode(current.record.state)
-            }
-            let loadedNow = current
-            do {
-                return try await ask { reply in
-                    if !self.host(loadedNow, replyTo: (message.id, reply)) {
-                        reply(
-                            .failure(
-                                HostError(
-                                    .notWaiting, "instance \(id) could not be resumed: see its fault (wf show \(id))")))
-                    }
-                }
-            } catch let error as HostError where error.code == .instanceNotFound && attempt < 3 {
-                // The copy loaded here unloaded before it took the message; the message is still
-                // stored: load the instance again and hand it over.
-                try await Task.sleep(for: .milliseconds(20))
-                current = try await store.loadInstance(id, owner: owner.id, retry: options.instanceLockedRetry)
-            }
+        guard applicable else { return }
+        do {
+            let loadedInstance = try await store.loadInstance(id, owner: owner.id)
+            _ = host(loadedInstance)
+        } catch let error as InstanceStoreError where error.code == .instanceLocked {
+            return  // another host took it meanwhile: it applies the entry
         }
-        throw HostError(
-            .instanceNotFound,
-            "instance \(id) kept unloading before it took the message; it is stored and will be applied when the instance next loads"
-        )
     }
 
-    /// One round of runnable-instance detection: loads every runnable instance (up to the
-    /// concurrency limit) and returns when the next round is due.
+    /// One round of runnable-instance detection: loads every runnable instance of the hosted
+    /// definitions (up to the concurrency limit) and returns when the next round is due.
     @discardableResult
     public func detectRunnableInstances() async throws -> Duration {
         guard let owner else { throw HostError(.hostStopped, "the host is not started") }
         // Claim in batches: one transaction (and one fsync) per batch, not per instance.
         while loaded.count < options.maxConcurrentInstances {
             let batch = try await store.tryLoadRunnableInstances(
-                owner: owner.id, limit: min(Self.detectionBatch, options.maxConcurrentInstances - loaded.count))
-            for runnable in batch { _ = host(runnable, replyTo: nil) }
+                owner: owner.id, limit: min(Self.detectionBatch, options.maxConcurrentInstances - loaded.count),
+                definitions: hostedDefinitions)
+            for runnable in batch { _ = host(runnable) }
             if batch.count < Self.detectionBatch { break }
         }
         let period = options.runnableInstancesDetectionPeriod
-        guard let due = try await store.nextTimerDueTime() else { return period }
-        let untilDue = Duration.milliseconds(Int64((due.timeIntervalSinceNow * 1000).rounded(.up)) + 1)
+        guard let due = try await store.nextTimerDueTime(definitions: hostedDefinitions) else { return period }
+        let untilDue = Duration.milliseconds(due.millisecondsSince(now.date) + 1)
         return max(.milliseconds(1), min(period, untilDue))
+    }
+
+    /// One poll of the inbox of the instances this host holds: entries that arrived since the
+    /// last poll go to their loaded instance. An entry for an instance this host has locked but
+    /// not registered yet (a load in flight) is kept and handed over when it registers.
+    public func pollInbox() async throws {
+        guard let owner else { throw HostError(.hostStopped, "the host is not started") }
+        let entries = try await store.pendingInbox(lockedBy: owner.id, after: inboxHighWater)
+        guard let last = entries.last else { return }
+        inboxHighWater = max(inboxHighWater, last.id)
+        for (id, forInstance) in Dictionary(grouping: entries, by: \.instanceID) {
+            if let hosted = loaded[id] {
+                hosted.send(.wake(forInstance))
+            } else {
+                strays[id, default: []].append(contentsOf: forInstance)
+            }
+        }
     }
 
     // MARK: Internals used by HostedInstance
 
+    /// The current time, from the injected clock.
+    nonisolated var now: Instant { Instant(clock()) }
+
     func save(
-        id: UUID, expectedVersion: Int64, snapshot: InstanceSnapshot, consumed: [Int64], lockAction: SaveLockAction
-    )
-        async throws -> SaveResult
-    {
-        guard let owner, owner.lockExpiresAt > Date() else {
+        id: UUID, expectedVersion: Int64, snapshot: InstanceSnapshot, applied: [Int64], rejected: [Int64: String],
+        lockAction: SaveLockAction
+    ) async throws -> SaveResult {
+        guard let owner, owner.lockExpiresAt > now.date else {
             throw HostError(.lockLost, "this host's lock expired: it stopped working on instance \(id)")
         }
         return try await store.save(
             SaveRequest(
                 instanceID: id, owner: owner.id, expectedVersion: expectedVersion, snapshot: snapshot,
-                consumedMessageIDs: consumed, lockAction: lockAction))
+                appliedEntryIDs: applied, rejectedEntries: rejected, lockAction: lockAction))
     }
 
     nonisolated func report(_ event: HostEvent) { onEvent(event) }
@@ -237,6 +288,17 @@ public actor WorkflowHost {
         if loaded[id] === instance { loaded[id] = nil }
     }
 
+    /// The exact definitions this host runs.
+    public var hostedDefinitions: Set<DefinitionIdentity> { Set(catalog.definitions.map(\.identity)) }
+
+    /// Whether this host runs `definition` (a row stored before fingerprints matches on name and
+    /// version).
+    func hosts(_ definition: DefinitionIdentity) -> Bool {
+        definition.fingerprint.isEmpty
+            ? catalog.definition(name: definition.name, version: definition.version) != nil
+            : hostedDefinitions.contains(definition)
+    }
+
     private func create(id: UUID, instance: WorkflowInstance, keys: Set<InstanceKey>) async throws -> HostedInstance {
         guard let owner else { throw HostError(.hostStopped, "the host is not started") }
         guard loaded.count < options.maxConcurrentInstances else {
@@ -247,52 +309,60 @@ public actor WorkflowHost {
         var snapshot = instance.state.snapshot(suspended: false)
         snapshot.keys.formUnion(keys)
         let record = try await store.createInstance(
-            CreateInstanceRequest(
-                id: id, owner: owner.id, definition: instance.definition.identity.storeIdentity, snapshot: snapshot))
+            CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot))
         let hosted = HostedInstance(
             id: id, instance: instance, version: record.version, suspended: false, host: self, options: options)
-        loaded[id] = hosted
+        register(id, hosted)
         return hosted
     }
 
-    /// Makes a loaded record a hosted instance and wakes it with its waiting messages; the
-    /// message `replyTo` names gets the reply. A state that cannot be resumed (corrupt, or saved
-    /// under a definition this host has with other content) faults that one instance with the
-    /// reason; its stored bytes are kept as they were. Returns whether the instance was hosted.
-    private func host(_ loadedInstance: LoadedInstance, replyTo: (Int64, HostedInstance.Reply)?) -> Bool {
+    /// Makes `hosted` the loaded copy of `id`, handing it any inbox entries the poll saw first.
+    private func register(_ id: UUID, _ hosted: HostedInstance) {
+        loaded[id] = hosted
+        if let waiting = strays.removeValue(forKey: id) { hosted.send(.wake(waiting)) }
+    }
+
+    /// Makes a loaded record a hosted instance and wakes it with its pending inbox. An instance
+    /// whose exact definition is not hosted here (or was edited without a new version) is not
+    /// faulted: it is unlocked untouched, marked blocked on that definition, and runs again when
+    /// a host has it. A state that cannot be decoded faults that one instance with the reason;
+    /// its stored bytes are kept as they were. Returns whether the instance was hosted.
+    private func host(_ loadedInstance: LoadedInstance) -> Bool {
         let record = loadedInstance.record
         let stored = record.summary.definition
-        guard let definition = catalog.definition(name: stored.name, version: stored.version) else {
-            report(.abandoned(instance: record.id.uuidString, reason: "definition \(stored) is not hosted here"))
-            Task { try? await self.unlockUntouched(record) }
+        // Already loaded here (detection got it while a message was being delivered — a lock
+        // owner may load its own instance again): the loaded copy takes the entries and skips
+        // any it has already taken. Never two copies of one instance.
+        if let existing = loaded[record.id] {
+            existing.send(.wake(loadedInstance.inbox))
+            return true
+        }
+        guard let definition = catalog.definition(name: stored.name, version: stored.version), hosts(stored) else {
+            block(record, reason: "its definition \(stored) is not hosted")
             return false
         }
         let instance: WorkflowInstance
         do {
             instance = try WorkflowInstance(definition: definition, encodedState: record.state)
+        } catch where error.code == .definitionMismatch {
+            block(record, reason: error.message)
+            return false
         } catch {
             Task { await self.fault(record, reason: error.message) }
             return false
         }
-        let deliveries = loadedInstance.pendingMessages.map { message in
-            HostedInstance.Delivery(
-                operation: message.operation, body: (try? JSONValue.parse(message.body, what: "the message")) ?? .null,
-                messageID: message.id, reply: message.id == replyTo?.0 ? replyTo?.1 : nil)
-        }
-        // Already loaded here (detection got it while a message was being delivered — a lock
-        // owner may load its own instance again): the loaded copy takes the messages and skips
-        // any it has already applied. Never two copies of one instance.
-        if let existing = loaded[record.id] {
-            existing.send(.wake(deliveries))
-            return true
-        }
         let hosted = HostedInstance(
             id: record.id, instance: instance, version: record.version, suspended: record.summary.isSuspended,
             host: self, options: options)
-        loaded[record.id] = hosted
+        register(record.id, hosted)
         report(.loaded(instance: record.id.uuidString))
-        hosted.send(.wake(deliveries))
+        hosted.send(.wake(loadedInstance.inbox))
         return true
+    }
+
+    private func block(_ record: InstanceRecord, reason: String) {
+        report(.blocked(instance: record.id.uuidString, reason: reason))
+        Task { try? await self.unlockUntouched(record, blockedReason: "waits for a host of \(reason)") }
     }
 
     private func fault(_ record: InstanceRecord, reason: String) async {
@@ -313,21 +383,16 @@ public actor WorkflowHost {
         }
     }
 
-    private func unlockUntouched(_ record: InstanceRecord) async throws {
+    private func unlockUntouched(_ record: InstanceRecord, blockedReason: String?) async throws {
         guard let owner else { return }
         let snapshot = InstanceSnapshot(
             state: record.state, status: record.status, isSuspended: record.summary.isSuspended,
             nextTimerAt: record.summary.nextTimerAt, keys: record.keys, bookmarks: record.bookmarks,
-            promotedProperties: record.promotedProperties, fault: record.summary.fault)
+            promotedProperties: record.promotedProperties, fault: record.summary.fault, blockedReason: blockedReason)
         _ = try await store.save(
             SaveRequest(
                 instanceID: record.id, owner: owner.id, expectedVersion: record.version, snapshot: snapshot,
                 lockAction: .unlock))
-    }
-
-    /// Sends something that replies once, and waits for the reply.
-    private func ask(_ send: (@escaping HostedInstance.Reply) -> Void) async throws -> SteadfastCore.InstanceState {
-        try await withCheckedThrowingContinuation { continuation in send { continuation.resume(with: $0) } }
     }
 
     private func renewLoop() async {
@@ -339,7 +404,7 @@ public actor WorkflowHost {
             } catch {
                 // Renewal failed: once the lock may have expired, stop working on every
                 // instance rather than risk running one twice; then register anew.
-                guard current.lockExpiresAt <= Date() else { continue }
+                guard current.lockExpiresAt <= now.date else { continue }
                 for (id, hosted) in loaded {
                     report(
                         .abandoned(
@@ -348,6 +413,8 @@ public actor WorkflowHost {
                     await hosted.abandon()
                 }
                 loaded = [:]
+                strays = [:]
+                inboxHighWater = 0
                 owner = try? await store.createLockOwner(
                     hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)
             }
@@ -356,17 +423,47 @@ public actor WorkflowHost {
 
     private func detectionLoop() async {
         while !Task.isCancelled {
-            let wait = (try? await detectRunnableInstances()) ?? options.runnableInstancesDetectionPeriod
-            try? await Task.sleep(for: wait)
+            let wait: Duration
+            do {
+                wait = try await detectRunnableInstances()
+            } catch {
+                report(.detectionFailed(reason: "\(error)"))
+                wait = options.runnableInstancesDetectionPeriod
+            }
+            let sleeper = Task { _ = try? await Task.sleep(for: wait) }
+            detectionSleeper = sleeper
+            detectionDueAt = .now + wait
+            await sleeper.value
+        }
+    }
+
+    /// Every poll interval: takes the inbox entries that arrived for the instances held here,
+    /// and looks whether other processes made work runnable or armed a timer earlier than the
+    /// next detection round; if so, the round runs at once.
+    private func inboxLoop() async {
+        var token: Int64 = -1
+        while !Task.isCancelled {
+            do {
+                try await pollInbox()
+                let look = try await store.lookForWork(since: token, definitions: hostedDefinitions)
+                token = look.token
+                if look.changed {
+                    let earlier = look.nextTimerDueTime.map {
+                        ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date))) < (detectionDueAt ?? .now)
+                    }
+                    if look.runnableNow || earlier == true { detectionSleeper?.cancel() }
+                }
+            } catch {
+                report(.detectionFailed(reason: "inbox poll: \(error)"))
+            }
+            try? await Task.sleep(for: options.inboxPollInterval)
         }
     }
 }
 
-extension SteadfastStore.InstanceStatus {
-    var isFinal: Bool {
-        switch self {
-        case .running, .idle: false
-        default: true
-        }
+extension Date {
+    /// Whole milliseconds from `other` to this date, rounded up.
+    func millisecondsSince(_ other: Date) -> Int64 {
+        Int64((timeIntervalSince(other) * 1000).rounded(.up))
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 
+// Writes go through the writer (group commit); reads through the reader's WAL snapshot.
 extension SQLiteInstanceStore {
     public func createLockOwner(hostID: String, lockDuration: Duration) async throws -> LockOwner {
         try await worker.write { [commands] in
@@ -32,50 +34,94 @@ extension SQLiteInstanceStore {
         try await worker.write { [commands] in try commands.save(request, on: $0) }
     }
 
-    public func tryLoadRunnableInstances(owner: UUID, limit: Int) async throws -> [LoadedInstance] {
-        try await worker.write { [commands] in try commands.tryLoadRunnableInstances(owner: owner, limit: limit, on: $0)
-        }
-    }
-
-    public func nextTimerDueTime() async throws -> Date? {
-        try await worker.write { [commands] in try commands.nextTimerDueTime(on: $0) }
-    }
-
-    public func enqueueMessage(for instanceID: UUID, operation: String, body: Data) async throws -> InstanceMessage {
-        try await worker.write { [commands] in
-            try commands.enqueueMessage(for: instanceID, operation: operation, body: body, on: $0)
-        }
-    }
-
-    public func enqueueMessage(forKey key: InstanceKey, operation: String, body: Data) async throws
-        -> InstanceMessage
+    public func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?)
+        async throws -> [LoadedInstance]
     {
         try await worker.write { [commands] in
-            try commands.enqueueMessage(forKey: key, operation: operation, body: body, on: $0)
+            try commands.tryLoadRunnableInstances(owner: owner, limit: limit, definitions: definitions, on: $0)
         }
     }
 
-    public func pendingMessages(for instanceID: UUID) async throws -> [InstanceMessage] {
-        try await worker.write { [commands] in try commands.pendingMessages(for: instanceID, on: $0) }
+    public func nextTimerDueTime(definitions: Set<DefinitionIdentity>?) async throws -> Date? {
+        try await reader.write { [commands] in try commands.nextTimerDueTime(definitions: definitions, on: $0) }
     }
 
-    public func readInstance(_ id: UUID) async throws -> InstanceRecord {
-        try await worker.write { [commands] in try commands.readInstance(id, on: $0) }
+    public func enqueue(_ command: InboxEntry.Command, for instanceID: UUID, clientID: String?) async throws
+        -> InboxEntry
+    {
+        try await worker.write { [commands] in
+            try commands.enqueue(command, for: instanceID, clientID: clientID, on: $0)
+        }
     }
 
-    public func instanceID(forKey key: InstanceKey) async throws -> UUID? {
-        try await worker.write { [commands] in try commands.instanceID(forKey: key, on: $0) }
-    }
-
-    public func listInstances(_ query: InstanceQuery) async throws -> [InstanceSummary] {
-        try await worker.write { [commands] in try commands.listInstances(query, on: $0) }
+    public func enqueue(_ command: InboxEntry.Command, forKey key: InstanceKey, clientID: String?) async throws
+        -> InboxEntry
+    {
+        try await worker.write { [commands] in try commands.enqueue(command, forKey: key, clientID: clientID, on: $0) }
     }
 
     public func deleteInstance(_ id: UUID) async throws {
         try await worker.write { [commands] in try commands.deleteInstance(id, on: $0) }
     }
 
+    public func purgeCandidates(_ filter: PurgeFilter) async throws -> [UUID] {
+        try await reader.write { [commands] in try commands.purgeCandidates(filter, on: $0) }
+    }
+
     public func purgeInstances(_ filter: PurgeFilter) async throws -> Int {
         try await worker.write { [commands] in try commands.purgeInstances(filter, on: $0) }
+    }
+
+    public func setCompletionAction(_ action: InstanceCompletionAction) async throws {
+        try await worker.write { [commands] in try commands.setCompletionAction(action, on: $0) }
+    }
+
+    // MARK: Reads
+
+    public func readInstance(_ id: UUID) async throws -> InstanceRecord {
+        try await reader.write { [commands] in try commands.readInstance(id, on: $0) }
+    }
+
+    public func instanceID(forKey key: InstanceKey) async throws -> UUID? {
+        try await reader.write { [commands] in try commands.instanceID(forKey: key, on: $0) }
+    }
+
+    public func listInstances(_ query: InstanceQuery) async throws -> [InstanceSummary] {
+        try await reader.write { [commands] in try commands.listInstances(query, on: $0) }
+    }
+
+    public func inbox(for instanceID: UUID, pendingOnly: Bool) async throws -> [InboxEntry] {
+        try await reader.write { [commands] in try commands.inbox(for: instanceID, pendingOnly: pendingOnly, on: $0) }
+    }
+
+    public func inboxEntry(_ id: Int64) async throws -> InboxEntry? {
+        try await reader.write { [commands] in try commands.inboxEntry(id, on: $0) }
+    }
+
+    public func pendingInbox(lockedBy owner: UUID, after: Int64) async throws -> [InboxEntry] {
+        try await reader.write { [commands] in try commands.pendingInbox(lockedBy: owner, after: after, on: $0) }
+    }
+
+    public func completionAction() async throws -> InstanceCompletionAction {
+        try await reader.write { [commands] in try commands.completionAction(on: $0) }
+    }
+}
+
+extension SQLiteInstanceStore {
+    public func lookForWork(since token: Int64, definitions: Set<DefinitionIdentity>?) async throws -> WorkLook {
+        try await reader.standalone { [commands] db in
+            // data_version changes when another connection (another process, or this store's
+            // writer) commits; reading it costs no I/O.
+            guard case .integer(let version)? = try db.query("PRAGMA data_version", []).first?[0] else {
+                throw InstanceStoreError(.storeUnavailable, "SQLite returned no data_version.")
+            }
+            guard version != token else { return WorkLook(token: version, changed: false) }
+            try db.executeScript("BEGIN")
+            defer { try? db.executeScript("COMMIT") }
+            return WorkLook(
+                token: version, changed: true,
+                runnableNow: try commands.hasRunnableInstances(definitions: definitions, on: db),
+                nextTimerDueTime: try commands.nextTimerDueTime(definitions: definitions, on: db))
+        }
     }
 }

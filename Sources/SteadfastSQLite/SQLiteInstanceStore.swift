@@ -13,6 +13,10 @@ public final class SQLiteInstanceStore: InstanceStore {
     public let sqliteOptions: SQLiteStoreOptions
     let commands: SQLInstanceCommands
     let worker: SQLiteWorker
+    /// Runs reads on a connection of their own (a WAL snapshot), so a listing or a host's inbox
+    /// poll never queues behind a write transaction; the writer itself for an in-memory store,
+    /// which no second connection can see.
+    let reader: SQLiteWorker
 
     /// Opens the store at a store URL (`sqlite:PATH` or `sqlite::memory:`), creating the file
     /// and applying migrations as needed.
@@ -61,16 +65,43 @@ public final class SQLiteInstanceStore: InstanceStore {
             worker.stop()
             throw error
         }
+        if path == ":memory:" {
+            self.reader = worker
+        } else {
+            let readConnection: SQLiteConnection
+            do {
+                readConnection = try SQLiteConnection(path: path)
+            } catch {
+                worker.stop()
+                throw error
+            }
+            self.reader = SQLiteWorker(
+                connection: readConnection, maxBatch: sqliteOptions.maxBatchSize, name: "steadfast-sqlite-read \(location)",
+                begin: "BEGIN")
+            do {
+                try await reader.standalone { db in
+                    try Self.configure(db, setup)
+                    try db.executeScript("PRAGMA query_only = 1")
+                }
+            } catch {
+                worker.stop()
+                reader.stop()
+                throw error
+            }
+        }
     }
 
     deinit {
         worker.stop()
+        reader.stop()
     }
 
-    /// Finishes queued work and closes the database connection.
+    /// Finishes queued work and closes the database connections.
     public func close() async {
         _ = try? await worker.standalone { _ in () }
+        _ = try? await reader.standalone { _ in () }
         worker.stop()
+        reader.stop()
     }
 
     static func configure(_ db: SQLiteConnection, _ options: SQLiteStoreOptions) throws {

@@ -1,259 +1,171 @@
 import ArgumentParser
 import Foundation
+import SteadfastApplication
 import SteadfastCore
 import SteadfastStore
 
-/// `wf suspend ID`: keeps an instance from being picked up by runnable-instance detection.
-struct Suspend: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Suspend an instance: hosts no longer run it for due timers or waiting messages.",
-        discussion: "It stays in the store and can be shown; `wf unsuspend` lets hosts run it again."
-    )
-
+/// What every control command takes: the instance, how long to wait, and an optional client id.
+struct ControlOptions: ParsableArguments {
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
 
-    @Argument(help: ArgumentHelp("The instance id.", valueName: "ID"))
-    var id: String
+    @Option(
+        help: ArgumentHelp(
+            "Return when the command is accepted (stored), applied, the instance is idle again, or it has "
+                + "completed.",
+            valueName: "accepted|applied|idle|completed"))
+    var wait: WaitCondition = .applied
 
-    func run() async throws {
-        try await InstanceControl.setSuspended(true, id: id, storeOptions: storeOptions)
+    @Option(help: ArgumentHelp("Seconds to wait before giving up (the command stays queued).", valueName: "SECONDS"))
+    var timeout: Double = 30
+
+    @Option(help: ArgumentHelp("Your id for this command: sending the same id again stores it once.", valueName: "ID"))
+    var clientID: String?
+
+    func validate() throws { _ = try Values.seconds(timeout, option: "--timeout") }
+
+    /// Sends `command` to the instance and prints what became of it.
+    func send(_ command: InboxEntry.Command, verb: String) async throws {
+        let outcome = try await withService(storeOptions.configuration, json: output.json) { service in
+            let instance = try await service.resolveID(id)
+            return try await service.control(
+                instance, command, clientID: clientID, wait: wait,
+                timeout: try Values.seconds(timeout, option: "--timeout"))
+        }
+        if output.json {
+            try printJSON(outcome)
+            return
+        }
+        let state = outcome.entry.state == .applied ? "applied" : "accepted (inbox entry \(outcome.entry.id))"
+        var line = "\(verb) instance \(outcome.entry.instanceID): \(state)"
+        if let instance = outcome.instance, !instance.deleted {
+            line += "; it is \(instance.statusText)"
+        } else if outcome.entry.state == .applied {
+            line += "; the instance finished and was deleted (completion action deleteAll)"
+        }
+        print(line + ".")
     }
 }
 
-/// `wf unsuspend ID`: lets hosts run a suspended instance again.
+/// `wf suspend ID`: the instance runs no timers and takes no messages until unsuspended.
+struct Suspend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Suspend an instance: it runs no timers and takes no messages until unsuspended.",
+        discussion: """
+            The command is stored in the instance's inbox whoever holds it, and applied in order by the host \
+            that runs it (at once, here, when no host holds it). Messages sent meanwhile wait in the inbox.
+            """)
+    @OptionGroup var options: ControlOptions
+    func run() async throws { try await options.send(.suspend, verb: "Suspended") }
+}
+
+/// `wf unsuspend ID`: the instance runs again.
 struct Unsuspend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Unsuspend an instance: hosts run it again when a timer is due or a message waits."
-    )
-
-    @OptionGroup var storeOptions: StoreOptions
-
-    @Argument(help: ArgumentHelp("The instance id.", valueName: "ID"))
-    var id: String
-
-    func run() async throws {
-        try await InstanceControl.setSuspended(false, id: id, storeOptions: storeOptions)
-    }
+        abstract: "Unsuspend an instance: overdue timers fire at once and waiting messages are applied in order.")
+    @OptionGroup var options: ControlOptions
+    func run() async throws { try await options.send(.unsuspend, verb: "Unsuspended") }
 }
 
 /// `wf terminate ID [--reason TEXT]`: ends an instance as `terminated`.
 struct Terminate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Terminate an instance: it ends as terminated; its bookmarks and timers are removed.",
-        discussion: """
-            The store's completion action then applies: with deleteAll (the default) the instance is \
-            deleted; with --completion-action deleteNothing it is kept for query until `wf purge`.
-            """
-    )
-
-    @OptionGroup var storeOptions: StoreOptions
-
-    @Argument(help: ArgumentHelp("The instance id.", valueName: "ID"))
-    var id: String
-
-    @Option(name: .long, help: ArgumentHelp("Why, recorded as the termination reason.", valueName: "TEXT"))
+        discussion: "A terminated instance stays in the store with its reason until `wf purge` or `wf delete`.")
+    @OptionGroup var options: ControlOptions
+    @Option(help: ArgumentHelp("Why, recorded as the termination reason.", valueName: "TEXT"))
     var reason: String = "terminated by an operator (wf terminate)"
-
-    func run() async throws {
-        try await InstanceControl.end(id: id, as: .terminated, reason: reason, storeOptions: storeOptions)
-    }
+    func run() async throws { try await options.send(.terminate(reason: reason), verb: "Terminated") }
 }
 
 /// `wf cancel ID [--reason TEXT]`: ends an instance as `canceled`.
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cancel an instance: it ends as canceled; its bookmarks and timers are removed.",
-        discussion: """
-            The store's completion action then applies: with deleteAll (the default) the instance is \
-            deleted; with --completion-action deleteNothing it is kept for query until `wf purge`.
-            """
-    )
-
-    @OptionGroup var storeOptions: StoreOptions
-
-    @Argument(help: ArgumentHelp("The instance id.", valueName: "ID"))
-    var id: String
-
-    @Option(name: .long, help: ArgumentHelp("Why, recorded with the instance.", valueName: "TEXT"))
+        discussion: "The store's completion action then applies (see `wf completion-action`).")
+    @OptionGroup var options: ControlOptions
+    @Option(help: ArgumentHelp("Why, recorded with the instance.", valueName: "TEXT"))
     var reason: String = "canceled by an operator (wf cancel)"
+    func run() async throws { try await options.send(.cancel(reason: reason), verb: "Canceled") }
+}
+
+/// `wf delete ID`: removes one instance that no live host holds, whatever its state.
+struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete one instance and everything attached to it, whatever its state bytes.",
+        discussion: "Refused while a live host holds the instance.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
 
     func run() async throws {
-        try await InstanceControl.end(id: id, as: .canceled, reason: reason, storeOptions: storeOptions)
+        let deleted = try await withService(storeOptions.configuration, json: output.json) { service in
+            let instance = try await service.resolveID(id)
+            try await service.delete(instance)
+            return instance
+        }
+        if output.json { try printJSON(["deleted": deleted.uuidString]) } else { print("Deleted instance \(deleted).") }
     }
 }
 
-/// Operator changes to one instance. Each takes the instance's lock as a short-lived lock owner of
-/// its own (host id `wf-cli-<pid>`), saves with the version it loaded, and deletes that owner,
-/// which releases the lock whatever happened.
-enum InstanceControl {
-    /// Long enough for one load and one save.
-    static let lockDuration: Duration = .seconds(30)
+/// `wf purge`: deletes finished instances.
+struct Purge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete finished instances (completed, faulted, canceled, terminated) and everything attached.",
+        discussion: "Instances a live host holds are left alone.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
 
-    static var hostID: String { "wf-cli-\(ProcessInfo.processInfo.processIdentifier)" }
+    @Flag(help: "Only completed instances (keep faulted, canceled and terminated ones).") var completed = false
+    @Option(help: ArgumentHelp("Only instances last updated longer ago than this: 7d, 12h, 30m, P7D.", valueName: "DURATION"))
+    var olderThan: String?
+    @Option(help: ArgumentHelp("Only instances of this definition.", valueName: "NAME")) var definition: String?
+    @Flag(help: "List what would be deleted; delete nothing.") var dryRun = false
 
-    static func setSuspended(_ suspended: Bool, id text: String, storeOptions: StoreOptions) async throws {
-        let message = try await withStore(storeOptions) { store in
-            let id = try parseInstanceID(text)
-            let current = try await store.readInstance(id)
-            if let done = try alreadyDone(current, suspended: suspended) { return done }
-            let loaded: LoadedInstance
-            let result: SaveResult
-            do {
-                (loaded, result) = try await suspendChange(id, suspended: suspended, in: store)
-            } catch let unchanged as Unchanged {
-                return unchanged.message
-            }
-            let verb = suspended ? "Suspended" : "Unsuspended"
-            return "\(verb) instance \(id) (\(loaded.record.status.rawValue), now version \(result.version))."
+    func validate() throws { _ = try olderThan.map { try Values.age($0, option: "--older-than") } }
+
+    func run() async throws {
+        var filter = PurgeFilter(statuses: completed ? [.completed] : InstanceStatus.finished, definitionName: definition)
+        if let olderThan {
+            let age = try Values.age(olderThan, option: "--older-than")
+            filter.updatedBefore = Date().addingTimeInterval(-Double(age.components.seconds))
         }
-        print(message)
-    }
-
-    private static func suspendChange(
-        _ id: UUID,
-        suspended: Bool,
-        in store: any InstanceStore
-    ) async throws -> (LoadedInstance, SaveResult) {
-        try await change(id, in: store) { loaded in
-            if let done = try alreadyDone(loaded.record, suspended: suspended) { throw Unchanged(message: done) }
-            let record = loaded.record
-            let snapshot = InstanceSnapshot(
-                state: record.state,
-                status: record.status,
-                isSuspended: suspended,
-                nextTimerAt: record.summary.nextTimerAt,
-                keys: record.keys,
-                bookmarks: record.bookmarks,
-                promotedProperties: record.promotedProperties,
-                fault: record.summary.fault
-            )
-            return (snapshot, .unlock)
+        let result = try await withService(storeOptions.configuration, json: output.json) { service in
+            try await service.purge(filter, dryRun: dryRun)
+        }
+        if output.json {
+            try printJSON(result)
+        } else if dryRun {
+            print("Would purge \(result.count) instance\(result.count == 1 ? "" : "s").")
+            for id in result.ids ?? [] { print(id) }
+        } else {
+            print("Purged \(result.count) \(completed ? "completed" : "finished") instance\(result.count == 1 ? "" : "s").")
         }
     }
+}
 
-    /// The message when there is nothing to do; throws when the instance cannot be (un)suspended.
-    private static func alreadyDone(_ record: InstanceRecord, suspended: Bool) throws -> String? {
-        if suspended && record.status.isFinished {
-            throw CLIError(
-                "instance \(record.id) has already finished (\(record.status.rawValue)); only running or idle "
-                    + "instances can be suspended."
-            )
+/// `wf completion-action [ACTION]`: shows or sets what finishing an instance does in this store.
+struct CompletionAction: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "completion-action",
+        abstract: "Show, or set, the store's completion action: deleteAll (the default) or deleteNothing.",
+        discussion: """
+            It is a setting of the store, used by every process that finishes an instance. deleteAll deletes \
+            completed and canceled instances; faulted and terminated ones are always kept, with their reason, \
+            until purged.
+            """)
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: ArgumentHelp("The new action: deleteAll or deleteNothing.", valueName: "ACTION"))
+    var action: InstanceCompletionAction?
+
+    func run() async throws {
+        let current = try await withService(storeOptions.configuration, json: output.json, mustExist: action == nil) {
+            service in
+            if let action { try await service.setCompletionAction(action) }
+            return try await service.completionAction()
         }
-        guard record.summary.isSuspended == suspended else { return nil }
-        return "Instance \(record.id) is already \(suspended ? "suspended" : "not suspended"); nothing changed."
-    }
-
-    static func end(
-        id text: String,
-        as status: SteadfastCore.InstanceStatus,
-        reason: String,
-        storeOptions: StoreOptions
-    ) async throws {
-        let verb = status == .terminated ? "terminate" : "cancel"
-        let message = try await withStore(storeOptions) { store in
-            let id = try parseInstanceID(text)
-            try requireUnfinished(try await store.readInstance(id), verb: verb)
-            let storeStatus: SteadfastStore.InstanceStatus = status == .terminated ? .terminated : .canceled
-            let (loaded, result) = try await change(id, in: store) { loaded in
-                let record = loaded.record
-                try requireUnfinished(record, verb: verb)
-                let state: InstanceState
-                do {
-                    state = try InstanceState.decode(record.state)
-                } catch {
-                    throw CLIError(
-                        "instance \(id)'s state cannot be decoded (\(oneLineMessage(error))), so it cannot be ended "
-                            + "cleanly; nothing changed."
-                    )
-                }
-                guard !state.status.isFinal else {
-                    throw CLIError(
-                        "instance \(id)'s state says it has already finished (\(state.status.rawValue)) though the "
-                            + "store lists it as \(record.status.rawValue); nothing changed."
-                    )
-                }
-                let ended = state.ended(as: status, reason: reason)
-                let snapshot = InstanceSnapshot(
-                    state: ended.encoded(),
-                    status: storeStatus,
-                    isSuspended: false,
-                    nextTimerAt: nil,
-                    keys: record.keys,
-                    bookmarks: [],
-                    promotedProperties: record.promotedProperties,
-                    fault: record.summary.fault
-                )
-                return (snapshot, .complete)
-            }
-            let past = status == .terminated ? "Terminated" : "Canceled"
-            var message = "\(past) instance \(id) (was \(loaded.record.status.rawValue))"
-            if !loaded.pendingMessages.isEmpty {
-                message += "; \(loaded.pendingMessages.count) pending message(s) were not delivered"
-            }
-            if result.deleted {
-                message += "; the store deleted it (completion action deleteAll)."
-            } else {
-                message += "; kept at version \(result.version) until `wf purge`."
-            }
-            return message
-        }
-        print(message)
-    }
-
-    private static func requireUnfinished(_ record: InstanceRecord, verb: String) throws {
-        guard !record.status.isFinished else {
-            throw CLIError(
-                "instance \(record.id) has already finished (\(record.status.rawValue)); only running or idle "
-                    + "instances can be \(verb == "cancel" ? "canceled" : "terminated")."
-            )
-        }
-    }
-
-    /// Thrown from a change's body when the loaded instance needs no change after all.
-    private struct Unchanged: Error {
-        var message: String
-    }
-
-    /// Loads and locks the instance as a new lock owner, saves what `makeSave` returns with the
-    /// loaded version, and deletes the owner (releasing the lock) whatever happens.
-    static func change(
-        _ id: UUID,
-        in store: any InstanceStore,
-        _ makeSave: (LoadedInstance) throws -> (InstanceSnapshot, SaveLockAction)
-    ) async throws -> (LoadedInstance, SaveResult) {
-        let owner = try await store.createLockOwner(hostID: hostID, lockDuration: lockDuration)
-        do {
-            let loaded: LoadedInstance
-            do {
-                loaded = try await store.loadInstance(id, owner: owner.id)
-            } catch let error as InstanceStoreError where error.code == .instanceLocked {
-                throw lockedError(error, id: id)
-            }
-            let (snapshot, action) = try makeSave(loaded)
-            let result = try await store.save(
-                SaveRequest(
-                    instanceID: id,
-                    owner: owner.id,
-                    expectedVersion: loaded.version,
-                    snapshot: snapshot,
-                    lockAction: action
-                )
-            )
-            try await store.deleteLockOwner(owner.id)
-            return (loaded, result)
-        } catch {
-            try? await store.deleteLockOwner(owner.id)
-            throw error
-        }
-    }
-
-    private static func lockedError(_ error: InstanceStoreError, id: UUID) -> CLIError {
-        guard let host = error.lockHostID, let until = error.lockedUntil else { return CLIError(error.message) }
-        let owner = error.lockOwnerID.map { " (owner \($0.uuidString))" } ?? ""
-        return CLIError(
-            "instance \(id) is locked by host '\(host)'\(owner) until \(iso8601(until)): it is loaded there; "
-                + "nothing changed. Retry when that host has unloaded it, or stop that host and retry after its "
-                + "lock expires."
-        )
+        if output.json { try printJSON(["completionAction": current.rawValue]) } else { print(current.rawValue) }
     }
 }

@@ -1,24 +1,32 @@
 import ArgumentParser
 import Foundation
+import SteadfastApplication
 import SteadfastCore
 import SteadfastHost
 import SteadfastStore
+import Logging
+import ServiceLifecycle
+import UnixSignals
 
-/// The host's idle, lock and detection settings, shared by `run`, `send` and `serve`.
+/// The host's idle, lock and detection settings, shared by `run`, `send`, `resume-bookmark` and
+/// `serve`; each is checked (finite, in range) before anything runs.
 struct HostingOptions: ParsableArguments {
     @Option(help: "The name this host registers under as a lock owner (default: wf-HOSTNAME-PID).")
     var hostID: String = "wf-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
 
-    @Option(help: "Save an idle instance after this many seconds, keeping it loaded (default: never).")
+    @Option(help: ArgumentHelp("Save an idle instance after this long, keeping it loaded (default: never).", valueName: "SECONDS"))
     var timeToPersist: Double?
 
-    @Option(help: "Save, unlock and unload an idle instance after this many seconds; 0 = at once.")
+    @Option(
+        help: ArgumentHelp(
+            "Save, unlock and unload an idle instance after this long; 0 = at once (default: 60 for serve, 0 otherwise).",
+            valueName: "SECONDS"))
     var timeToUnload: Double?
 
-    @Option(help: "Seconds between renewals of this host's lock (default 30).")
+    @Option(help: ArgumentHelp("Time between renewals of this host's lock.", valueName: "SECONDS"))
     var lockRenewal: Double = 30
 
-    @Option(help: "Seconds between polls for runnable instances; shortened for imminent timers (default 5).")
+    @Option(help: ArgumentHelp("Time between polls for runnable instances; shortened for imminent timers.", valueName: "SECONDS"))
     var detectionPeriod: Double = 5
 
     @Option(help: "When an instance is locked by another host: noRetry, basicRetry or aggressiveRetry.")
@@ -30,12 +38,22 @@ struct HostingOptions: ParsableArguments {
     @Flag(help: "Print the host's progress (loads, saves, unloads) on stderr.")
     var verbose = false
 
-    func hostOptions(defaultTimeToUnload: Double) -> HostOptions {
+    func validate() throws {
+        _ = try hostOptions(defaultTimeToUnload: 0)
+    }
+
+    func hostOptions(defaultTimeToUnload: Double) throws -> HostOptions {
+        guard maxInstances >= 1 else { throw ValidationError("--max-instances must be at least 1, not \(maxInstances).") }
+        let renewal = try Values.seconds(lockRenewal, option: "--lock-renewal")
+        let detection = try Values.seconds(detectionPeriod, option: "--detection-period")
+        guard renewal >= .milliseconds(100) else { throw ValidationError("--lock-renewal must be at least 0.1 seconds.") }
+        guard detection >= .milliseconds(1) else {
+            throw ValidationError("--detection-period must be at least 0.001 seconds.")
+        }
         var options = HostOptions(
-            hostID: hostID, timeToPersist: timeToPersist.map { .milliseconds(Int64($0 * 1000)) },
-            timeToUnload: .milliseconds(Int64((timeToUnload ?? defaultTimeToUnload) * 1000)),
-            hostLockRenewalPeriod: .milliseconds(Int64(lockRenewal * 1000)),
-            runnableInstancesDetectionPeriod: .milliseconds(Int64(detectionPeriod * 1000)),
+            hostID: hostID, timeToPersist: try timeToPersist.map { try Values.seconds($0, option: "--time-to-persist") },
+            timeToUnload: try Values.seconds(timeToUnload ?? defaultTimeToUnload, option: "--time-to-unload"),
+            hostLockRenewalPeriod: renewal, runnableInstancesDetectionPeriod: detection,
             maxConcurrentInstances: maxInstances)
         options.hostLockGrace = min(.seconds(30), options.hostLockRenewalPeriod)
         switch lockedRetry {
@@ -46,27 +64,47 @@ struct HostingOptions: ParsableArguments {
         return options
     }
 
-    /// Writes the host's events: workflow output on `lines` (stdout unless JSON goes there),
-    /// progress on stderr when verbose.
-    func eventPrinter(linesToStderr: Bool) -> @Sendable (HostEvent) -> Void {
+    /// Writes the host's events: progress on stderr (saves only when verbose); the workflow's
+    /// own output (writeLine) on stdout with `linesToStdout` (serve), else on stderr, as stdout
+    /// is kept for the result. `timestamps` prefixes each progress line with the time;
+    /// `jsonLines` writes JSON lines instead.
+    func eventPrinter(linesToStdout: Bool = false, timestamps: Bool = false, jsonLines: Bool = false)
+        -> @Sendable (HostEvent) -> Void
+    {
         let verbose = verbose
         return { event in
-            switch event {
-            case .line(let id, let text):
-                if linesToStderr {
-                    printError("[\(id.prefix(8))] \(text)")
-                } else {
-                    FileHandle.standardOutput.write(Data("[\(id.prefix(8))] \(text)\n".utf8))
-                }
-            case .faulted(let id, let reason): printError("wf: instance \(id) faulted: \(reason)")
-            case .abandoned(let id, let reason): printError("wf: stopped working on instance \(id): \(reason)")
-            case .unloaded(let id, let next):
-                printError("[\(id.prefix(8))] saved and unloaded" + (next.map { "; next timer at \($0)" } ?? ""))
-            case .loaded(let id): printError("[\(id.prefix(8))] loaded")
-            case .persisted(let id, let version):
-                if verbose { printError("[\(id.prefix(8))] saved (version \(version))") }
-            case .finished(let id, let state): printError("[\(id.prefix(8))] \(state.status.rawValue)")
+            guard let (level, instance, text) = Self.describe(event, verbose: verbose) else { return }
+            var isOutput = false
+            if case .line = event { isOutput = true }
+            let toStdout = isOutput && linesToStdout
+            func write(_ line: String) {
+                if toStdout { FileHandle.standardOutput.write(Data((line + "\n").utf8)) } else { printError(line) }
             }
+            let time = InstanceView.iso8601(Date())
+            if jsonLines {
+                var object: [String: JSONValue] = ["time": .string(time), "level": .string(level), "message": .string(text)]
+                if let instance { object["instance"] = .string(instance) }
+                write(JSONValue.object(object).jsonText)
+            } else {
+                let prefix = (timestamps && !isOutput ? "\(time) " : "") + (instance.map { "[\($0.prefix(8))] " } ?? "")
+                write(prefix + text)
+            }
+        }
+    }
+
+    private static func describe(_ event: HostEvent, verbose: Bool) -> (String, String?, String)? {
+        switch event {
+        case .line(let id, let text): ("info", id, text)
+        case .hosting(let text): ("info", nil, text)
+        case .faulted(let id, let reason): ("error", id, "faulted: \(reason)")
+        case .abandoned(let id, let reason): ("warning", id, "stopped working on the instance: \(reason)")
+        case .rejected(let id, let entry, let reason): ("warning", id, "inbox entry \(entry) rejected: \(reason)")
+        case .blocked(let id, let reason): ("warning", id, "blocked: \(reason)")
+        case .detectionFailed(let reason): ("error", nil, "runnable-instance detection failed: \(reason)")
+        case .unloaded(let id, let next): ("info", id, "saved and unloaded" + (next.map { "; next timer at \($0)" } ?? ""))
+        case .loaded(let id): ("info", id, "loaded")
+        case .persisted(let id, let version): verbose ? ("debug", id, "saved (version \(version))") : nil
+        case .finished(let id, let state): ("info", id, state.status.rawValue)
         }
     }
 }
@@ -75,24 +113,68 @@ enum RetryOption: String, CaseIterable, ExpressibleByArgument {
     case noRetry, basicRetry, aggressiveRetry
 }
 
-/// Collects events for one instance so a command can wait for it to be unloaded or to finish.
+/// `--definitions PATH…`: definition files and folders.
+struct DefinitionOptions: ParsableArguments {
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Definition files or folders of *.json definitions (default: $STEADFAST_DEFINITIONS, else Samples).",
+            valueName: "PATH"))
+    var definitions: [String] = []
+
+    /// Loads the definitions; a broken file is reported on stderr and left out.
+    func load() throws -> DefinitionSource {
+        let source = try DefinitionSource(paths: definitions.isEmpty ? DefinitionSource.defaultPaths : definitions)
+        for problem in source.problems { printError("wf: skipped: \(problem)") }
+        return source
+    }
+}
+
+/// Collects events for one instance so a command can wait for it to leave this host's memory.
 final class InstanceWatch: Sendable {
     private let (stream, continuation) = AsyncStream.makeStream(of: HostEvent.self)
 
     func record(_ event: HostEvent) { continuation.yield(event) }
 
-    /// Waits until instance `id` has left memory: unloaded, finished, or abandoned.
-    func waitForExit(of id: String, untilFinished: Bool) async -> SteadfastCore.InstanceState? {
+    /// Waits until instance `id` has left memory: unloaded, finished, blocked, or abandoned.
+    func waitForExit(of id: String) async {
         for await event in stream {
             switch event {
-            case .finished(id, let state): return state
-            case .unloaded(id, _) where !untilFinished: return nil
-            case .abandoned(id, _), .faulted(id, _): return nil
+            case .finished(id, _), .unloaded(id, _), .abandoned(id, _), .faulted(id, _), .blocked(id, _): return
             default: continue
             }
         }
-        return nil
     }
+}
+
+/// Runs `body` with a host session over `service`'s store, stopping the host (saving and
+/// unlocking what it holds) when `body` ends or SIGINT/SIGTERM arrives, whichever is first.
+func withHost<T: Sendable>(
+    _ service: WorkflowService, catalog: DefinitionCatalog, options: HostOptions, background: Bool,
+    onEvent: @escaping @Sendable (HostEvent) -> Void, _ body: @escaping @Sendable (HostSession) async throws -> T
+) async throws -> T {
+    let session = HostSession(store: service.store, catalog: catalog, options: options, onEvent: onEvent)
+    try await session.host.start(background: background)
+    let result: Result<T, any Error> = await withTaskGroup(of: Result<T, any Error>?.self) { group in
+        group.addTask {
+            do { return .success(try await body(session)) } catch { return .failure(error) }
+        }
+        group.addTask {
+            let signal = await ShutdownSignal.wait()
+            guard !Task.isCancelled else { return nil }
+            return .failure(ApplicationError(.hostStopped, "\(signal): saved and unlocked what this host held"))
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first ?? .failure(ApplicationError(.hostStopped, "stopped"))
+    }
+    await session.host.stop()
+    return try result.get()
+}
+
+/// Exits 2 when the instance faulted or was terminated.
+func exitForOutcome(_ view: InstanceView?) throws {
+    if let status = view?.status, status == .faulted || status == .terminated { throw ExitStatus.instanceFailed }
 }
 
 /// `wf run FILE`: starts an instance and runs it until it completes or goes idle.
@@ -100,171 +182,186 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start an instance of a definition and run it until it completes or goes idle.",
         discussion: """
-            Prints the instance as JSON on stdout; the workflow's output and the host's progress go \
-            to stderr. An idle instance is saved and unlocked (unloaded) at once, so any host — \
-            `wf serve`, or `wf run --wait` — can bring it back when its timer is due or a message \
-            arrives. With --wait, this command keeps hosting until the instance completes.
+            Prints the instance on stdout (JSON with --json); the workflow's output and the host's progress go to \
+            stderr. An idle instance is saved and unlocked at once, so any host — `wf serve`, or `wf run --wait` \
+            — can bring it back when its timer is due or a message arrives. With --wait, this command keeps \
+            hosting until the instance finishes, here or on another host. Exit 2 if it faulted or was terminated.
             """)
 
     @Argument(help: "The definition file (JSON).") var file: String
     @Option(help: "A JSON object setting variables, e.g. '{\"records\": 10}'.") var input: String?
-    @Flag(help: "Keep hosting the instance until it completes (timers fire, messages are taken).") var wait = false
+    @Flag(help: "Keep hosting until the instance finishes (timers fire, messages are taken).") var wait = false
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var writeOptions: WriteOptions
+    @OptionGroup var output: OutputOptions
     @OptionGroup var hosting: HostingOptions
 
     func run() async throws {
-        try await withStore(storeOptions, mustExist: false) { store in
-            let definition = try WorkflowDefinition.load(file: file)
-            var variables: [String: JSONValue] = [:]
-            if let input {
-                guard case .object(let fields) = try JSONValue.parse(input, what: "--input") else {
-                    throw CLIError("--input must be a JSON object of variable names and values")
+        let watch = InstanceWatch()
+        let printer = hosting.eventPrinter()
+        let view = try await withService(
+            writeOptions.configure(storeOptions.configuration), json: output.json, mustExist: false
+        ) { service in
+            let source = try DefinitionSource(paths: [file])
+            guard let definition = source.catalog.definitions.first else {
+                throw ApplicationError(.invalidDefinition, source.problems.joined(separator: "\n"))
+            }
+            let variables = try input.map { try Values.object($0, option: "--input") } ?? [:]
+            return try await withHost(
+                service, catalog: source.catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
+                background: wait,
+                onEvent: { event in
+                    printer(event)
+                    watch.record(event)
                 }
-                variables = fields
+            ) { session in
+                let id = try await session.host.startInstance(definitionName: definition.name, input: variables)
+                if wait { return try await service.waitUntilFinished(id, session: session) }
+                await watch.waitForExit(of: id.uuidString)
+                return try await service.view(of: id, session: session)
             }
-            let watch = InstanceWatch()
-            // stdout gets the instance as JSON; the workflow's output and progress go to stderr.
-            let printer = hosting.eventPrinter(linesToStderr: true)
-            let host = WorkflowHost(
-                store: store, catalog: DefinitionCatalog([definition]),
-                options: hosting.hostOptions(defaultTimeToUnload: 0)
-            ) { event in
-                printer(event)
-                watch.record(event)
-            }
-            try await host.start(background: wait)
-            let id = try await host.startInstance(definitionName: definition.name, input: variables)
-            let final = await watch.waitForExit(of: id.uuidString, untilFinished: wait)
-            await host.stop()
-            try printJSON(try await finalView(id: id, store: store, final: final))
         }
+        try render(view, json: output.json)
+        try exitForOutcome(view)
     }
-
 }
 
-/// The instance as stored, or — when the completion action deleted its rows — as it ended.
-func finalView(id: UUID, store: any InstanceStore, final: SteadfastCore.InstanceState?) async throws -> InstanceView {
-    if let record = try? await store.readInstance(id) { return InstanceView(record: record) }
-    guard let final else { throw CLIError("instance \(id) is gone from the store") }
-    return InstanceView(record: InstanceRecord(finished: final, id: id), state: final)
+/// Prints an instance: JSON, or the detail text.
+func render(_ view: InstanceView?, json: Bool) throws {
+    if json {
+        try printJSON(view)
+    } else {
+        print(view?.detailText ?? "The instance finished on another host and was deleted (completion action deleteAll).")
+    }
 }
 
-extension InstanceRecord {
-    /// A stand-in record for an instance whose rows the completion action deleted.
-    init(finished state: SteadfastCore.InstanceState, id: UUID) {
-        let now = Date()
-        self.init(
-            summary: InstanceSummary(
-                id: id,
-                definition: SteadfastStore.DefinitionIdentity(
-                    name: state.definition.name, version: state.definition.version),
-                status: SteadfastStore.InstanceStatus(rawValue: state.status.rawValue) ?? .faulted, isSuspended: false,
-                version: 0, lock: nil, nextTimerAt: nil, fault: state.fault?.description, createdAt: now, updatedAt: now
-            ),
-            state: state.encoded(), stateEncoding: .none, keys: [], bookmarks: [], promotedProperties: [:])
+/// What `send` and `resume-bookmark` take besides the message.
+struct MessageOptions: ParsableArguments {
+    @Option(help: "The message body (JSON); for `send`, its correlation key field routes it.") var body: String = "{}"
+    @Option(help: ArgumentHelp("Your id for this message: sending the same id again stores it once.", valueName: "ID"))
+    var clientID: String?
+    @Option(
+        help: ArgumentHelp(
+            "Return when the message is accepted (stored), applied, the instance is idle again, or it has completed.",
+            valueName: "accepted|applied|idle|completed"))
+    var wait: WaitCondition = .applied
+    @Option(help: ArgumentHelp("Seconds to wait before giving up (the message stays queued).", valueName: "SECONDS"))
+    var timeout: Double = 30
+
+    func validate() throws { _ = try Values.seconds(timeout, option: "--timeout") }
+
+    func parsedBody() throws -> JSONValue { try JSONValue.parse(body, what: "--body") }
+}
+
+/// Prints what became of a message or command.
+func render(_ outcome: CommandOutcome, json: Bool) throws {
+    if let waiting = outcome.waiting { printError("wf: stored as inbox entry \(outcome.entry.id); \(waiting)") }
+    if json {
+        try printJSON(outcome)
+    } else {
+        try render(outcome.instance, json: false)
     }
 }
 
 /// `wf send OPERATION --body JSON`: delivers a correlated message.
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract:
-            "Deliver a message, routed by its correlation key; a receive with createsInstance may start an instance.")
+        abstract: "Deliver a message, routed by its correlation key; a receive with createsInstance may start an instance.",
+        discussion: """
+            The message is stored in the instance's inbox whoever holds the instance, and applied in order by the host \
+            that runs it: this process when it can load the instance now, else the host holding it, or any host of its \
+            definition. A message that arrives before its Receive opens waits there. Exit 2 if the instance faulted or \
+            was terminated.
+            """)
 
     @Argument(help: "The operation a receive waits for.") var operation: String
-    @Option(help: "The message body (a JSON object); its correlation key field routes it.") var body: String = "{}"
-    @Option(help: "The folder of definitions that may take the message.") var definitions: String = "Samples"
-    @Flag(help: "Print the instance as JSON.") var json = false
+    @OptionGroup var message: MessageOptions
+    @OptionGroup var definitions: DefinitionOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var writeOptions: WriteOptions
+    @OptionGroup var output: OutputOptions
     @OptionGroup var hosting: HostingOptions
 
     func run() async throws {
-        try await withStore(storeOptions, mustExist: false) { store in
-            let message = try JSONValue.parse(body, what: "--body")
-            try await deliver(store: store, definitions: definitions, hosting: hosting, json: json) { host in
-                try await host.send(operation: operation, body: message)
+        let outcome = try await withService(
+            writeOptions.configure(storeOptions.configuration), json: output.json, mustExist: false
+        ) { service in
+            let body = try message.parsedBody()
+            return try await withHost(
+                service, catalog: try definitions.load().catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
+                background: message.wait == .completed, onEvent: hosting.eventPrinter()
+            ) { session in
+                try await service.send(
+                    operation, body: body, clientID: message.clientID, through: session, wait: message.wait,
+                    timeout: try Values.seconds(message.timeout, option: "--timeout"))
             }
         }
+        try render(outcome, json: output.json)
+        try exitForOutcome(outcome.instance)
     }
 }
 
-/// `wf resume-bookmark ID OPERATION --body JSON`: resumes an instance by id.
+/// `wf resume-bookmark ID OPERATION --body JSON`: delivers a message to an instance by id.
 struct ResumeBookmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resume an instance's open bookmark by instance id.")
+    static let configuration = CommandConfiguration(
+        abstract: "Deliver a message to an instance by id (its open bookmark for OPERATION).")
 
-    @Argument(help: "The instance id.") var id: String
-    @Argument(help: "The operation of the open bookmark.") var operation: String
-    @Option(help: "The message body (JSON).") var body: String = "{}"
-    @Option(help: "The folder of definitions (the instance's must be there).") var definitions: String = "Samples"
-    @Flag(help: "Print the instance as JSON.") var json = false
+    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
+    @Argument(help: "The operation of the bookmark.") var operation: String
+    @OptionGroup var message: MessageOptions
+    @OptionGroup var definitions: DefinitionOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var writeOptions: WriteOptions
+    @OptionGroup var output: OutputOptions
     @OptionGroup var hosting: HostingOptions
 
     func run() async throws {
-        try await withStore(storeOptions) { store in
-            let instanceID = try parseInstanceID(id)
-            let message = try JSONValue.parse(body, what: "--body")
-            try await deliver(store: store, definitions: definitions, hosting: hosting, json: json) { host in
-                try await host.deliver(to: instanceID, operation: operation, body: message)
+        let outcome = try await withService(writeOptions.configure(storeOptions.configuration), json: output.json) {
+            service in
+            let instance = try await service.resolveID(id)
+            let body = try message.parsedBody()
+            return try await withHost(
+                service, catalog: try definitions.load().catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
+                background: message.wait == .completed, onEvent: hosting.eventPrinter()
+            ) { session in
+                try await service.resume(
+                    instance, operation: operation, body: body, clientID: message.clientID, through: session,
+                    wait: message.wait, timeout: try Values.seconds(message.timeout, option: "--timeout"))
             }
         }
+        try render(outcome, json: output.json)
+        try exitForOutcome(outcome.instance)
     }
 }
 
-/// Hosts the definitions in a folder just long enough to apply one message, then unloads.
-private func deliver(
-    store: any InstanceStore, definitions: String, hosting: HostingOptions, json: Bool,
-    _ action: (WorkflowHost) async throws -> SteadfastCore.InstanceState
-) async throws {
-    let watch = InstanceWatch()
-    let printer = hosting.eventPrinter(linesToStderr: json)
-    let host = WorkflowHost(
-        store: store, catalog: try DefinitionCatalog(directory: definitions),
-        options: hosting.hostOptions(defaultTimeToUnload: 0)
-    ) { event in
-        printer(event)
-        watch.record(event)
-    }
-    try await host.start(background: false)
-    let state: SteadfastCore.InstanceState
-    do {
-        state = try await action(host)
-    } catch {
-        await host.stop()
-        throw error
-    }
-    let final = await watch.waitForExit(of: state.instanceID, untilFinished: false)
-    await host.stop()
-    guard let id = UUID(uuidString: state.instanceID) else { return }
-    let view = try await finalView(id: id, store: store, final: final ?? state)
-    if json { try printJSON(view) } else { print(view.detailText) }
-}
-
-/// `wf serve --definitions DIR`: a long-running host.
+/// `wf serve`: a long-running host.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Host every definition in a folder: fire timers, take waiting messages, until SIGINT/SIGTERM.",
+        abstract: "Host definitions: fire timers, apply messages and control commands, until SIGINT/SIGTERM.",
         discussion: "On SIGINT or SIGTERM, loaded instances are saved and unlocked before the host exits.")
 
-    @Option(help: "The folder of definitions (*.json).") var definitions: String = "Samples"
+    @OptionGroup var definitions: DefinitionOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var writeOptions: WriteOptions
     @OptionGroup var hosting: HostingOptions
+    @Option(help: ArgumentHelp("How progress lines are written on stderr.", valueName: "text|json")) var logFormat: LogFormat = .text
 
     func run() async throws {
-        try await withStore(storeOptions, mustExist: false) { store in
-            let catalog = try DefinitionCatalog(directory: definitions)
-            let host = WorkflowHost(
-                store: store, catalog: catalog, options: hosting.hostOptions(defaultTimeToUnload: 60),
-                onEvent: hosting.eventPrinter(linesToStderr: false))
-            try await host.start()
-            printError(
-                "wf serve: hosting \(catalog.definitions.map { "\($0.name) v\($0.version)" }.joined(separator: ", ")) as \(hosting.hostID); stop with Ctrl-C"
-            )
-            let signal = await ShutdownSignal.wait()
-            printError("wf serve: \(signal): saving and unlocking loaded instances")
-            await host.stop()
+        try await withService(writeOptions.configure(storeOptions.configuration), json: false, mustExist: false) {
+            service in
+            let catalog = try definitions.load().catalog
+            let printer = hosting.eventPrinter(linesToStdout: true, timestamps: true, jsonLines: logFormat == .json)
+            let options = try hosting.hostOptions(defaultTimeToUnload: 60)
+            let hosted = catalog.definitions.map { "\($0.name) v\($0.version)" }.joined(separator: ", ")
+            try await serve(service: service, catalog: catalog, options: options, printer: printer) {
+                printer(.hosting(text: "wf serve: hosting \(hosted) as \(options.hostID); stop with Ctrl-C"))
+            }
         }
     }
+}
+
+enum LogFormat: String, CaseIterable, ExpressibleByArgument {
+    case text, json
 }
 
 /// Waits for SIGINT or SIGTERM.
@@ -279,9 +376,36 @@ enum ShutdownSignal {
             source.resume()
             sources.append(source)
         }
-        var received = signals.makeAsyncIterator()
-        let name = await received.next() ?? "stopped"
+        let cancel = { @Sendable in continuation.finish() }
+        let name = await withTaskCancellationHandler {
+            var received = signals.makeAsyncIterator()
+            return await received.next() ?? "stopped"
+        } onCancel: {
+            cancel()
+        }
         for source in sources { source.cancel() }
         return name
+    }
+}
+
+/// Runs a host as a service until SIGINT/SIGTERM; `started` is called once it is up.
+func serve(
+    service: WorkflowService, catalog: DefinitionCatalog, options: HostOptions,
+    printer: @escaping @Sendable (HostEvent) -> Void, started: @escaping @Sendable () -> Void
+) async throws {
+    let session = HostSession(store: service.store, catalog: catalog, options: options, onEvent: printer)
+    let group = ServiceGroup(
+        services: [session.host, StartedNotice(notify: started)], gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: Logger(label: "steadfast.wf", factory: { _ in SwiftLogNoOpLogHandler() }))
+    try await group.run()
+}
+
+/// Says the host is up, then waits for shutdown like the other services of the group.
+private struct StartedNotice: Service {
+    var notify: @Sendable () -> Void
+
+    func run() async throws {
+        notify()
+        try? await gracefulShutdown()
     }
 }

@@ -40,7 +40,3 @@ struct Validate: ParsableCommand {
         }
     }
 }
-
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}

@@ -12,7 +12,9 @@ import Testing
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-host-\(UUID()).db").path
 
     func store(_ action: InstanceCompletionAction = .deleteNothing) async throws -> SQLiteInstanceStore {
-        try await SQLiteInstanceStore(url: "sqlite:\(path)", options: InstanceStoreOptions(completionAction: action))
+        let store = try await SQLiteInstanceStore(url: "sqlite:\(path)")
+        try await store.setCompletionAction(action)
+        return store
     }
 
     func host(
@@ -75,13 +77,16 @@ import Testing
         let host = host(store, [Self.approval], events: events)
         try await host.start()
         let created = try await host.send(operation: "submit", body: ["orderId": 42, "total": 10])
-        #expect(created.keys == ["orderId": 42])
-        let id = try #require(UUID(uuidString: created.instanceID))
+        #expect(created.createdInstance)
+        let id = created.entry.instanceID
+        #expect(try await store.readInstance(id).keys == [InstanceKey(name: "orderId", value: 42)])
         try await eventually { try await store.readInstance(id).bookmarks == ["approve"] }
         try await host.send(operation: "approve", body: ["orderId": 42])
         try await eventually { events.lines(of: id) == ["order 42 is approved"] }
-        // A message for an unknown key is refused clearly and stores nothing.
+        // A message for an unknown key is refused clearly and stores nothing; the string "42" is
+        // another key than the number 42.
         await #expect(throws: HostError.self) { try await host.send(operation: "approve", body: ["orderId": 7]) }
+        await #expect(throws: HostError.self) { try await host.send(operation: "approve", body: ["orderId": "42"]) }
         await #expect(throws: HostError.self) { try await host.send(operation: "unknown-op", body: [:]) }
         await host.stop()
         await store.close()
@@ -92,8 +97,7 @@ import Testing
         let events = Recorder()
         let host = host(store, [Self.approval], events: events)
         try await host.start()
-        let created = try await host.send(operation: "submit", body: ["orderId": "A-9"])
-        let id = try #require(UUID(uuidString: created.instanceID))
+        let id = try await host.send(operation: "submit", body: ["orderId": "A-9"]).entry.instanceID
         try await eventually { events.lines(of: id) == ["order A-9 is expired"] }
         await host.stop()
         await store.close()
@@ -109,7 +113,7 @@ import Testing
         let garbage = Data("{\"format\":1,\"trunc".utf8)
         let bad = try await store.createInstance(
             CreateInstanceRequest(
-                owner: owner.id, definition: SteadfastStore.DefinitionIdentity(name: "batch", version: "1"),
+                owner: owner.id, definition: Self.batch.identity,
                 snapshot: InstanceSnapshot(state: garbage, status: .idle, nextTimerAt: Date(timeIntervalSinceNow: -1))))
         _ = try await store.save(
             SaveRequest(
@@ -136,20 +140,16 @@ import Testing
         let second = host(store, [Self.approval(timeout: "PT1H")], unload: .seconds(60), id: "second")
         try await first.start()
         try await second.start()
-        let created = try await first.send(operation: "submit", body: ["orderId": 1])
-        let id = try #require(UUID(uuidString: created.instanceID))
+        let id = try await first.send(operation: "submit", body: ["orderId": 1]).entry.instanceID
         try await eventually { try await store.readInstance(id).version >= 2 }
-        do {
-            try await second.deliver(to: id, operation: "approve", body: ["orderId": 1])
-            Issue.record("the second host ran an instance the first holds")
-        } catch let error as InstanceStoreError {
-            #expect(error.code == .instanceLocked)
-        }
-        // Graceful stop saves and unlocks; then the second host can deliver.
+        // The second host stores the message; the first, which holds the instance, applies it
+        // (the second never loads it) and keeps it locked.
+        let entry = try await second.deliver(to: id, operation: "approve", body: ["orderId": 1])
+        try await eventually { try await store.inboxEntry(entry.id)?.state == .applied }
+        let record = try await store.readInstance(id)
+        #expect(record.status == .completed)
+        #expect(try InstanceState.decode(record.state).variables["status"] == "approved")
         await first.stop()
-        #expect(try await store.readInstance(id).summary.lock == nil)
-        let after = try await second.deliver(to: id, operation: "approve", body: ["orderId": 1])
-        #expect(after.variables["status"] == "approved")
         await second.stop()
         await store.close()
     }
@@ -170,8 +170,7 @@ extension HostTests {
             events.record($0)
         }
         try await fragile.start()
-        let created = try await fragile.send(operation: "submit", body: ["orderId": 9])
-        let id = try #require(UUID(uuidString: created.instanceID))
+        let id = try await fragile.send(operation: "submit", body: ["orderId": 9]).entry.instanceID
         try await eventually { try await store.readInstance(id).version >= 2 }
         // The host's lock owner disappears (as when a database failover loses it): renewals fail.
         let owner = try #require(try await store.readInstance(id).summary.lock?.ownerID)
@@ -185,8 +184,8 @@ extension HostTests {
         await fragile.stop()
         let other = host(store, [Self.approval(timeout: "PT1H")], unload: .zero, id: "other")
         try await other.start()
-        let after = try await other.deliver(to: id, operation: "approve", body: ["orderId": 9])
-        #expect(after.variables["status"] == "approved")
+        let entry = try await other.deliver(to: id, operation: "approve", body: ["orderId": 9])
+        try await eventually { try await store.inboxEntry(entry.id)?.state == .applied }
         await other.stop()
         #expect(try await store.readInstance(id).status == .completed)
         await store.close()
@@ -207,7 +206,7 @@ extension HostTests {
         let dead = try await store.createLockOwner(hostID: "dead", lockDuration: .seconds(60))
         let record = try await store.createInstance(
             CreateInstanceRequest(
-                id: id, owner: dead.id, definition: definition.identity.storeIdentity,
+                id: id, owner: dead.id, definition: definition.identity,
                 snapshot: instance.state.snapshot(suspended: false)))
         _ = try await store.save(
             SaveRequest(
@@ -216,8 +215,7 @@ extension HostTests {
         let events = Recorder()
         let host = host(store, [definition], events: events)
         try await host.start(background: false)
-        let after = try await host.deliver(to: id, operation: "approve", body: ["orderId": 77])
-        #expect(after.variables["status"] == "approved")
+        try await host.deliver(to: id, operation: "approve", body: ["orderId": 77])
         try await eventually { events.lines(of: id) == ["order 77 is approved"] }
         await host.stop()
         await store.close()
@@ -239,8 +237,7 @@ extension HostTests {
             events.record($0)
         }
         try await host.start()
-        let created = try await host.send(operation: "submit", body: ["orderId": 3])
-        let id = try #require(UUID(uuidString: created.instanceID))
+        let id = try await host.send(operation: "submit", body: ["orderId": 3]).entry.instanceID
         // The persist point's save, then the idle save after timeToPersist: still locked to this host.
         try await eventually {
             let record = try await store.readInstance(id)
@@ -252,6 +249,10 @@ extension HostTests {
         await host.stop()
         await store.close()
     }
+}
+
+extension Instant {
+    static var now: Instant { Instant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
 }
 
 /// Collects host events from any thread.

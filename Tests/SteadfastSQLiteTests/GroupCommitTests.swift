@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -16,7 +17,7 @@ struct GroupCommitTests {
             let record = try await store.createInstance(
                 CreateInstanceRequest(
                     owner: owner.id,
-                    definition: DefinitionIdentity(name: "d", version: "1"),
+                    definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"),
                     snapshot: InstanceSnapshot(state: Data([0]), status: .running)
                 )
             )

@@ -1,6 +1,7 @@
 import Foundation
 import InstanceStoreContract
 import SteadfastSQLite
+import SteadfastCore
 import SteadfastStore
 import Synchronization
 import Testing
@@ -46,7 +47,7 @@ struct LoadRetryTests {
         let record = try await store.createInstance(
             CreateInstanceRequest(
                 owner: hostA.id,
-                definition: DefinitionIdentity(name: "d", version: "1"),
+                definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"),
                 snapshot: InstanceSnapshot(state: Data(), status: .idle)
             )
         )

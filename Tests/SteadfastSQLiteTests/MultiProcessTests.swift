@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -19,7 +20,7 @@ struct MultiProcessTests {
             let record = try await hostA.createInstance(
                 CreateInstanceRequest(
                     owner: ownerA.id,
-                    definition: DefinitionIdentity(name: "d", version: "1"),
+                    definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"),
                     snapshot: InstanceSnapshot(state: Data([1]), status: .idle)
                 )
             )
@@ -73,7 +74,7 @@ struct MultiProcessTests {
             let snapshot = InstanceSnapshot(state: Data(), status: .idle, nextTimerAt: Date(timeIntervalSinceNow: -1))
             let record = try await hostA.createInstance(
                 CreateInstanceRequest(
-                    owner: ownerA.id, definition: DefinitionIdentity(name: "d", version: "1"), snapshot: snapshot)
+                    owner: ownerA.id, definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"), snapshot: snapshot)
             )
             _ = try await hostA.save(
                 SaveRequest(

@@ -1,5 +1,6 @@
 import Foundation
 import InstanceStoreContract
+import SteadfastCore
 import SteadfastStore
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -30,7 +31,7 @@ struct SQLiteSchemaTests {
         let record = try await first.createInstance(
             CreateInstanceRequest(
                 owner: owner.id,
-                definition: DefinitionIdentity(name: "d", version: "1"),
+                definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"),
                 snapshot: InstanceSnapshot(state: Data([1, 2, 3]), status: .idle)
             )
         )
@@ -82,7 +83,7 @@ struct SQLiteSchemaTests {
         let record = try await store.createInstance(
             CreateInstanceRequest(
                 owner: owner.id,
-                definition: DefinitionIdentity(name: "d", version: "1"),
+                definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"),
                 snapshot: InstanceSnapshot(state: Data("x".utf8), status: .running)
             )
         )

@@ -1,5 +1,6 @@
 import Foundation
 import SteadfastSQLite
+import SteadfastCore
 import SteadfastStore
 import Testing
 

@@ -38,7 +38,7 @@ import Testing
             let record = try await fixture.store.createInstance(
                 CreateInstanceRequest(
                     id: id, owner: creator.id,
-                    definition: SteadfastStore.DefinitionIdentity(name: "steps", version: "1"),
+                    definition: definition.identity,
                     snapshot: snapshot))
             _ = try await fixture.store.save(
                 SaveRequest(
@@ -65,9 +65,7 @@ import Testing
             process = Process()
             process.executableURL = binary
             process.arguments = [
-                "serve", "--definitions", definitions.path, "--store", fixture.url, "--completion-action",
-                "deleteNothing",
-                "--host-id", hostID, "--detection-period", "0.2", "--lock-renewal", "1", "--time-to-unload", "60",
+                "serve", "--definitions", definitions.path, "--store", fixture.url, "--host-id", hostID, "--detection-period", "0.2", "--lock-renewal", "1", "--time-to-unload", "60",
             ]
             process.currentDirectoryURL = fixture.folder
             process.standardOutput = try FileHandle(forWritingTo: stdout)

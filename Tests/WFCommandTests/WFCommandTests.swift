@@ -18,7 +18,9 @@ struct WFCommandTests {
         let run = try await fixture.wf("instances", "--store", fixture.url, "--json")
         #expect(run.status == 0, "\(run)")
         #expect(run.stderr.isEmpty)
-        let list = try #require(try run.json() as? [[String: Any]], "\(run)")
+        let page = try #require(try run.json() as? [String: Any], "\(run)")
+        let list = try #require(page["instances"] as? [[String: Any]], "\(run)")
+        #expect(page["continuation"] is NSNull)
         #expect(list.count == 3)
         let byID = Dictionary(uniqueKeysWithValues: list.map { ($0["id"] as? String ?? "", $0) })
 
@@ -36,7 +38,7 @@ struct WFCommandTests {
         let due = StoreFixture.started.adding(milliseconds: 3_600_000).iso8601
         #expect(view["nextTimer"] as? String == due)
         #expect(view["lockOwner"] is NSNull)
-        #expect((view["keys"] as? [String: Any])?["orderId"] as? String == "42")
+        #expect((view["keys"] as? [String: Any])?["orderId"] as? Int == 42, "keys keep their JSON type")
         #expect(view["fault"] is NSNull)
         #expect(view["terminationReason"] is NSNull)
         #expect(view["stateError"] == nil)
@@ -55,16 +57,25 @@ struct WFCommandTests {
         #expect((broken["stateError"] as? String)?.isEmpty == false)
 
         // Filters.
-        let idle = try await fixture.wf("instances", "--store", fixture.url, "--json", "--status", "idle")
-        #expect((try idle.json() as? [Any])?.count == 3)
-        let none = try await fixture.wf("instances", "--store", fixture.url, "--json", "--status", "completed")
-        #expect((try none.json() as? [Any])?.count == 0)
-        let other = try await fixture.wf("instances", "--store", fixture.url, "--json", "--definition", "other")
-        #expect((try other.json() as? [Any])?.count == 0)
-        let limited = try await fixture.wf("instances", "--store", fixture.url, "--json", "--limit", "2")
-        #expect((try limited.json() as? [Any])?.count == 2)
+        func count(_ arguments: String...) async throws -> Int? {
+            let run = try await fixture.wf(["instances", "--store", fixture.url, "--json"] + arguments)
+            return ((try run.json() as? [String: Any])?["instances"] as? [Any])?.count
+        }
+        #expect(try await count("--status", "idle") == 3)
+        #expect(try await count("--status", "completed") == 0)
+        #expect(try await count("--definition", "other") == 0)
+        #expect(try await count("--key", "orderId=42") == 1)
+        #expect(try await count("--key", #"orderId="42""#) == 0, "the string \"42\" is another key than 42")
+        #expect(try await count("--updated-after", "2000-01-01T00:00:00Z") == 3)
+        #expect(try await count("--updated-before", "2000-01-01T00:00:00Z") == 0)
+        // Pages: two, then the rest from the continuation token.
+        let limited = try #require(
+            try await fixture.wf("instances", "--store", fixture.url, "--json", "--limit", "2").json() as? [String: Any])
+        #expect((limited["instances"] as? [Any])?.count == 2)
+        let token = try #require(limited["continuation"] as? String)
+        #expect(try await count("--limit", "2", "--continuation", token) == 1)
         let limitedTable = try await fixture.wf("instances", "--store", fixture.url, "--limit", "2")
-        #expect(limitedTable.stdout.contains("raise --limit"))
+        #expect(limitedTable.stdout.contains("--continuation"))
 
         // The human table names every instance.
         let table = try await fixture.wf("instances", "--store", fixture.url)
@@ -78,7 +89,7 @@ struct WFCommandTests {
         let fixture = try await StoreFixture()
         try await fixture.createInstance(orderId: 1)
         let fromEnvironment = try await fixture.wf("instances", "--json", environment: ["STEADFAST_STORE": fixture.url])
-        #expect((try fromEnvironment.json() as? [Any])?.count == 1, "\(fromEnvironment)")
+        #expect(((try fromEnvironment.json() as? [String: Any])?["instances"] as? [Any])?.count == 1, "\(fromEnvironment)")
         // Without --store or the variable: sqlite:steadfast.db in the working folder, which is not there.
         let missing = try await fixture.wf("instances")
         expectOneLineError(missing, containing: "steadfast.db")
@@ -103,9 +114,13 @@ struct WFCommandTests {
         #expect(text.stdout.contains("orderId = 7"))
 
         let unknown = try await fixture.wf("show", UUID().uuidString, "--store", fixture.url, "--json")
-        #expect(unknown.status == 1)
-        expectOneLineError(unknown, containing: "No instance")
-        let notAnID = try await fixture.wf("show", "42", "--store", fixture.url)
+        expectJSONError(unknown, code: "instance-not-found")
+        // A unique prefix names the instance; a prefix nothing has, or text that is no id, is an error.
+        let byPrefix = try await fixture.wf("show", String(id.uuidString.prefix(8)), "--store", fixture.url, "--json")
+        #expect((try byPrefix.json() as? [String: Any])?["id"] as? String == id.uuidString, "\(byPrefix)")
+        let noSuchPrefix = try await fixture.wf("show", "0000000000", "--store", fixture.url)
+        expectOneLineError(noSuchPrefix, containing: "no instance id starts with")
+        let notAnID = try await fixture.wf("show", "order-7", "--store", fixture.url)
         expectOneLineError(notAnID, containing: "not an instance id")
         await fixture.destroy()
     }
@@ -117,7 +132,7 @@ struct WFCommandTests {
 
         let suspend = try await fixture.wf("suspend", id.uuidString, "--store", fixture.url)
         #expect(suspend.status == 0, "\(suspend)")
-        #expect(suspend.stdout.contains("Suspended"))
+        #expect(suspend.stdout.contains("Suspended instance \(id.uuidString): applied"), "\(suspend)")
         let suspended = try await fixture.store.readInstance(id)
         #expect(suspended.summary.isSuspended)
         #expect(suspended.summary.lock == nil)
@@ -133,9 +148,9 @@ struct WFCommandTests {
         let shown = try await fixture.wf("show", id.uuidString, "--store", fixture.url, "--json")
         #expect((try shown.json() as? [String: Any])?["suspended"] as? Bool == true)
 
-        let again = try await fixture.wf("suspend", id.uuidString, "--store", fixture.url)
-        #expect(again.status == 0)
-        #expect(again.stdout.contains("already suspended"))
+        // A message sent meanwhile waits in the inbox and makes the suspended instance no more runnable.
+        _ = try await fixture.store.enqueueMessage(for: id, operation: "approve", body: Data(#"{"orderId":5}"#.utf8))
+        #expect(try await fixture.store.tryLoadRunnableInstance(owner: host.id) == nil)
 
         let unsuspend = try await fixture.wf("unsuspend", id.uuidString, "--store", fixture.url)
         #expect(unsuspend.status == 0, "\(unsuspend)")
@@ -147,12 +162,9 @@ struct WFCommandTests {
     @Test func terminateEndsTheState() async throws {
         let fixture = try await StoreFixture()
         let id = try await fixture.createInstance(orderId: 9)
-        let run = try await fixture.wf(
-            "terminate", id.uuidString, "--reason", "customer left", "--store", fixture.url,
-            "--completion-action", "deleteNothing"
-        )
+        let run = try await fixture.wf("terminate", id.uuidString, "--reason", "customer left", "--store", fixture.url)
         #expect(run.status == 0, "\(run)")
-        #expect(run.stdout.contains("Terminated"))
+        #expect(run.stdout.contains("Terminated instance"), "\(run)")
 
         let record = try await fixture.store.readInstance(id)
         #expect(record.status == .terminated)
@@ -179,12 +191,18 @@ struct WFCommandTests {
         let cancel = try await fixture.wf("cancel", id.uuidString, "--store", fixture.url)
         expectOneLineError(cancel, containing: "already finished (terminated)")
 
-        // With the default completion action (deleteAll), the store deletes it.
+        // Under deleteAll a terminated instance is still kept with its reason; a canceled one goes.
+        let setting = try await fixture.wf("completion-action", "deleteAll", "--store", fixture.url, "--json")
+        #expect((try setting.json() as? [String: Any])?["completionAction"] as? String == "deleteAll", "\(setting)")
         let other = try await fixture.createInstance(orderId: 10)
-        let deleting = try await fixture.wf("terminate", other.uuidString, "--store", fixture.url)
+        let kept = try await fixture.wf("terminate", other.uuidString, "--store", fixture.url)
+        #expect(kept.status == 0, "\(kept)")
+        #expect(try await fixture.store.readInstance(other).status == .terminated)
+        let third = try await fixture.createInstance(orderId: 13)
+        let deleting = try await fixture.wf("cancel", third.uuidString, "--store", fixture.url)
         #expect(deleting.status == 0, "\(deleting)")
-        #expect(deleting.stdout.contains("deleted"))
-        await #expect(throws: InstanceStoreError.self) { try await fixture.store.readInstance(other) }
+        #expect(deleting.stdout.contains("deleted"), "\(deleting)")
+        await #expect(throws: InstanceStoreError.self) { try await fixture.store.readInstance(third) }
         await fixture.destroy()
     }
 
@@ -192,29 +210,49 @@ struct WFCommandTests {
         let fixture = try await StoreFixture()
         let id = try await fixture.createInstance(orderId: 11)
         _ = try await fixture.store.enqueueMessage(for: id, operation: "approve", body: Data(#"{"orderId":11}"#.utf8))
-        let run = try await fixture.wf(
-            "cancel", id.uuidString, "--store", fixture.url, "--completion-action", "deleteNothing")
+        // No host runs the definition here, yet the cancel applies: the message waiting before it
+        // is rejected (the instance ended first) and kept with the reason.
+        let run = try await fixture.wf("cancel", id.uuidString, "--store", fixture.url)
         #expect(run.status == 0, "\(run)")
-        #expect(run.stdout.contains("1 pending message(s) were not delivered"), "\(run)")
         let record = try await fixture.store.readInstance(id)
         #expect(record.status == .canceled)
         #expect(try InstanceState.decode(record.state).status == .canceled)
+        let history = try await fixture.wf("history", String(id.uuidString.prefix(8)), "--store", fixture.url, "--json")
+        let entries = try #require(try history.json() as? [[String: Any]], "\(history)")
+        #expect(entries.map { $0["kind"] as? String } == ["message", "cancel"])
+        #expect(entries.map { $0["state"] as? String } == ["rejected", "applied"])
+        #expect((entries[0]["rejection"] as? String)?.contains("canceled before this was applied") == true)
         await fixture.destroy()
     }
 
-    @Test func aLiveHostsLockIsRefusedClearly() async throws {
+    /// A live host holds the instance (here a lock owner that applies nothing): every command is
+    /// stored, nothing is refused, nothing is rewritten; a wait that runs out says so and leaves
+    /// the command queued.
+    @Test func commandsForAHeldInstanceWaitInItsInbox() async throws {
         let fixture = try await StoreFixture()
         let id = try await fixture.createInstance(orderId: 12, lockedBy: "busy-host")
         let before = try await fixture.store.readInstance(id)
         for command in ["terminate", "cancel", "suspend"] {
-            let run = try await fixture.wf(command, id.uuidString, "--store", fixture.url)
-            expectOneLineError(run, containing: "locked by host 'busy-host'")
-            #expect(run.stderr.contains("stop that host"))
+            let run = try await fixture.wf(command, id.uuidString, "--store", fixture.url, "--wait", "accepted", "--json")
+            #expect(run.status == 0, "\(run)")
+            #expect(((try run.json() as? [String: Any])?["entry"] as? [String: Any])?["state"] as? String == "pending")
         }
+        let timedOut = try await fixture.wf("unsuspend", id.uuidString, "--store", fixture.url, "--timeout", "0.3", "--json")
+        expectJSONError(timedOut, code: "timeout")
+        #expect(timedOut.stdout.contains("stays stored"))
         let after = try await fixture.store.readInstance(id)
         #expect(after.version == before.version)
         #expect(after.status == .idle)
         #expect(after.summary.lock?.hostID == "busy-host")
+        #expect(try await fixture.store.inbox(for: id, pendingOnly: true).map(\.command.kind) == [
+            "terminate", "cancel", "suspend", "unsuspend",
+        ])
+        // The same client id is stored once.
+        for _ in 0..<2 {
+            let run = try await fixture.wf("suspend", id.uuidString, "--store", fixture.url, "--wait", "accepted", "--client-id", "op-1")
+            #expect(run.status == 0, "\(run)")
+        }
+        #expect(try await fixture.store.inbox(for: id, pendingOnly: true).count == 5)
         await fixture.destroy()
     }
 
@@ -232,7 +270,7 @@ struct WFCommandTests {
 
         let all = try await fixture.wf("purge", "--store", fixture.url, "--json")
         #expect(all.status == 0, "\(all)")
-        #expect((try all.json() as? [String: Any])?["purged"] as? Int == 1)
+        #expect((try all.json() as? [String: Any])?["count"] as? Int == 1)
         await #expect(throws: InstanceStoreError.self) { try await fixture.store.readInstance(terminated) }
         #expect(try await fixture.store.readInstance(idle).status == .idle)
         await fixture.destroy()
@@ -247,9 +285,12 @@ struct WFCommandTests {
     func aBadStoreURLIsOneLineOnStderr(url: String, fragment: String) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wf-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for arguments in [["instances", "--json"], ["show", UUID().uuidString], ["purge"]] {
+        for arguments in [["instances"], ["show", UUID().uuidString], ["purge"]] {
             let run = try await runWF(arguments + ["--store", url], in: folder)
             expectOneLineError(run, containing: fragment)
+            let json = try await runWF(arguments + ["--store", url, "--json"], in: folder)
+            expectJSONError(json, code: url.hasPrefix("sqlite:missing") ? "store-not-found" : "invalid-store-url")
+            #expect(json.stdout.contains(fragment), "\(json)")
         }
         try? FileManager.default.removeItem(at: folder)
     }

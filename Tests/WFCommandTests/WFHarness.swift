@@ -88,10 +88,8 @@ final class StoreFixture: Sendable {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("wf-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         path = folder.appendingPathComponent("instances.db").path
-        store = try await SQLiteInstanceStore(
-            url: "sqlite:\(path)",
-            options: InstanceStoreOptions(completionAction: .deleteNothing)
-        )
+        store = try await SQLiteInstanceStore(url: "sqlite:\(path)")
+        try await store.setCompletionAction(.deleteNothing)
     }
 
     func destroy() async {
@@ -116,7 +114,7 @@ final class StoreFixture: Sendable {
             CreateInstanceRequest(
                 id: id,
                 owner: owner.id,
-                definition: SteadfastStore.DefinitionIdentity(name: "order", version: "1"),
+                definition: Self.definition.identity,
                 snapshot: Self.snapshot(of: instance.state)
             )
         )
@@ -130,7 +128,7 @@ final class StoreFixture: Sendable {
         let record = try await store.createInstance(
             CreateInstanceRequest(
                 owner: owner.id,
-                definition: SteadfastStore.DefinitionIdentity(name: "order", version: "1"),
+                definition: Self.definition.identity,
                 snapshot: InstanceSnapshot(state: Data("this is not a state".utf8), status: .idle)
             )
         )
@@ -145,7 +143,7 @@ final class StoreFixture: Sendable {
         let loaded = try await store.loadInstance(id, owner: owner.id)
         let state = try InstanceState.decode(loaded.record.state).ended(as: status, reason: "test")
         var snapshot = Self.snapshot(of: state)
-        snapshot.status = SteadfastStore.InstanceStatus(rawValue: status.rawValue)!
+        snapshot.status = status
         _ = try await store.save(
             SaveRequest(
                 instanceID: id,
@@ -162,15 +160,19 @@ final class StoreFixture: Sendable {
     static func snapshot(of state: InstanceState) -> InstanceSnapshot {
         InstanceSnapshot(
             state: state.encoded(),
-            status: SteadfastStore.InstanceStatus(rawValue: state.status.rawValue)!,
+            status: state.status,
             nextTimerAt: state.nextTimer.map { Date(timeIntervalSince1970: $0.secondsSinceEpoch) },
-            keys: Set(state.keys.map { InstanceKey(name: $0.key, value: $0.value.text) }),
+            keys: Set(state.keys.map { InstanceKey(name: $0.key, value: $0.value) }),
             bookmarks: Set(state.bookmarks.map(\.operation))
         )
     }
 
     /// Runs `wf` in the fixture's folder with `STEADFAST_STORE` unset (plus `environment`).
     func wf(_ arguments: String..., environment: [String: String] = [:]) async throws -> WFRun {
+        try await runWF(arguments, in: folder, environment: environment)
+    }
+
+    func wf(_ arguments: [String], environment: [String: String] = [:]) async throws -> WFRun {
         try await runWF(arguments, in: folder, environment: environment)
     }
 }
@@ -232,4 +234,14 @@ func expectOneLineError(
     #expect(run.stderrLines.count == 1, "\(run)", sourceLocation: sourceLocation)
     #expect(run.stderr.hasPrefix("wf: "), "\(run)", sourceLocation: sourceLocation)
     #expect(run.stderr.contains(fragment), "\(run)", sourceLocation: sourceLocation)
+}
+
+/// Checks the `--json` error contract: a failure exit, only `{"error": {"code", "message"}}` on
+/// stdout with the expected code, nothing on stderr.
+func expectJSONError(_ run: WFRun, code: String, exit: Int32 = 1, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(run.status == exit, "\(run)", sourceLocation: sourceLocation)
+    #expect(run.stderr.isEmpty, "\(run)", sourceLocation: sourceLocation)
+    let error = ((try? run.json()) as? [String: Any])?["error"] as? [String: Any]
+    #expect(error?["code"] as? String == code, "\(run)", sourceLocation: sourceLocation)
+    #expect((error?["message"] as? String)?.isEmpty == false, "\(run)", sourceLocation: sourceLocation)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -12,7 +13,7 @@ enum AdminCases {
             let record = try await store.createInstance(
                 CreateInstanceRequest(
                     owner: owner.id,
-                    definition: DefinitionIdentity(name: index < 3 ? "order" : "loan", version: "1"),
+                    definition: DefinitionIdentity(name: index < 3 ? "order" : "loan", version: "1", fingerprint: "f"),
                     snapshot: ContractFixture.snapshot(
                         status: index.isMultiple(of: 2) ? .idle : .running,
                         properties: ["customer": "c\(index % 2)"]
@@ -44,7 +45,7 @@ enum AdminCases {
     @Sendable static func deleteAndPurge(_ fixture: ContractFixture) async throws {
         let store = try await fixture.openStore(completionAction: .deleteNothing)
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
-        let key = InstanceKey(name: "k", value: "1")
+        let key = InstanceKey(name: "k", jsonValue: "1")
         let locked = try await fixture.create(in: store, owner: owner, snapshot: ContractFixture.snapshot(keys: [key]))
         _ = try await store.enqueueMessage(for: locked.id, operation: "op", body: Data())
 
@@ -65,7 +66,7 @@ enum AdminCases {
         try await store.deleteInstance(locked.id)
         await expectStoreError(.instanceNotFound) { try await store.readInstance(locked.id) }
         #expect(try await store.instanceID(forKey: key) == nil)
-        #expect(try await store.pendingMessages(for: locked.id).isEmpty)
+        #expect(try await store.inbox(for: locked.id, pendingOnly: true).isEmpty)
 
         // Purge removes finished instances (optionally only older ones), never running ones.
         var finished: [UUID] = []

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -6,7 +7,7 @@ enum KeyCases {
     @Sendable static func keyConflict(_ fixture: ContractFixture) async throws {
         let store = try await fixture.openStore()
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
-        let key = InstanceKey(name: "orderId", value: "42")
+        let key = InstanceKey(name: "orderId", jsonValue: "42")
         let first = try await fixture.create(in: store, owner: owner, snapshot: ContractFixture.snapshot(keys: [key]))
 
         // Creating a second instance with the key fails and creates nothing.
@@ -17,13 +18,13 @@ enum KeyCases {
                     id: secondID,
                     owner: owner.id,
                     definition: fixture.definition,
-                    snapshot: ContractFixture.snapshot(keys: [InstanceKey(name: "other", value: "1"), key])
+                    snapshot: ContractFixture.snapshot(keys: [InstanceKey(name: "other", jsonValue: "1"), key])
                 )
             )
         }
         #expect(error?.key == key)
         await expectStoreError(.instanceNotFound) { try await store.readInstance(secondID) }
-        #expect(try await store.instanceID(forKey: InstanceKey(name: "other", value: "1")) == nil)
+        #expect(try await store.instanceID(forKey: InstanceKey(name: "other", jsonValue: "1")) == nil)
 
         // Saving another instance with the key fails and changes nothing.
         let second = try await fixture.create(in: store, owner: owner)

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -34,7 +35,7 @@ enum LockCases {
         let record = try await fixture.create(
             in: store,
             owner: hostA,
-            snapshot: ContractFixture.snapshot(state: original, keys: [InstanceKey(name: "k", value: "1")])
+            snapshot: ContractFixture.snapshot(state: original, keys: [InstanceKey(name: "k", jsonValue: "1")])
         )
 
         // Host A stalls; its lock expires. Its save now fails and changes nothing.
@@ -54,7 +55,7 @@ enum LockCases {
                 instanceID: record.id,
                 owner: hostB.id,
                 expectedVersion: 1,
-                snapshot: ContractFixture.snapshot(state: original, keys: [InstanceKey(name: "k", value: "1")])
+                snapshot: ContractFixture.snapshot(state: original, keys: [InstanceKey(name: "k", jsonValue: "1")])
             )
         )
         #expect(saved.version == 2)
@@ -70,7 +71,7 @@ enum LockCases {
         #expect(after.version == 2)
         #expect(after.state == original)
         #expect(after.status == .idle)
-        #expect(after.keys == [InstanceKey(name: "k", value: "1")])
+        #expect(after.keys == [InstanceKey(name: "k", jsonValue: "1")])
         #expect(after.summary.lock?.ownerID == hostB.id)
     }
 
@@ -84,13 +85,13 @@ enum LockCases {
                 instanceID: record.id,
                 owner: owner.id,
                 expectedVersion: 1,
-                snapshot: ContractFixture.snapshot(state: state2, keys: [InstanceKey(name: "a", value: "1")])
+                snapshot: ContractFixture.snapshot(state: state2, keys: [InstanceKey(name: "a", jsonValue: "1")])
             )
         )
         let stale = ContractFixture.snapshot(
             state: Data([1, 2, 3]),
             status: .running,
-            keys: [InstanceKey(name: "b", value: "2")],
+            keys: [InstanceKey(name: "b", jsonValue: "2")],
             bookmarks: ["x"]
         )
         await expectStoreError(.versionConflict) {
@@ -102,9 +103,9 @@ enum LockCases {
         let after = try await store.readInstance(record.id)
         #expect(after.version == 2)
         #expect(after.state == state2)
-        #expect(after.keys == [InstanceKey(name: "a", value: "1")])
+        #expect(after.keys == [InstanceKey(name: "a", jsonValue: "1")])
         #expect(after.bookmarks.isEmpty)
         #expect(after.summary.lock?.ownerID == owner.id)
-        #expect(try await store.instanceID(forKey: InstanceKey(name: "b", value: "2")) == nil)
+        #expect(try await store.instanceID(forKey: InstanceKey(name: "b", jsonValue: "2")) == nil)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -6,20 +7,20 @@ enum MessageCases {
     @Sendable static func consumedOnce(_ fixture: ContractFixture) async throws {
         let store = try await fixture.openStore()
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
-        let key = InstanceKey(name: "orderId", value: "42")
+        let key = InstanceKey(name: "orderId", jsonValue: "42")
         let id = try await fixture.createUnlocked(
             in: store, owner: owner, snapshot: ContractFixture.snapshot(keys: [key]))
 
         let first = try await store.enqueueMessage(for: id, operation: "approve", body: Data([0, 1, 2, 255]))
         fixture.clock.advance(by: .seconds(1))
-        let second = try await store.enqueueMessage(forKey: key, operation: "comment", body: Data("hi".utf8))
+        let second = try await store.enqueue(.message(operation: "comment", body: Data("hi".utf8)), forKey: key, clientID: nil)
         #expect(first.id < second.id)
         #expect(first.instanceID == id && second.instanceID == id)
         #expect(second.enqueuedAt == fixture.clock.now)
-        #expect(try await store.pendingMessages(for: id) == [first, second])
+        #expect(try await store.inbox(for: id, pendingOnly: true) == [first, second])
 
         let loaded = try await store.loadInstance(id, owner: owner.id)
-        #expect(loaded.pendingMessages == [first, second])
+        #expect(loaded.inbox == [first, second])
 
         // The save that applies the first message consumes it, atomically with the new state.
         let saved = try await store.save(
@@ -28,10 +29,10 @@ enum MessageCases {
                 owner: owner.id,
                 expectedVersion: loaded.version,
                 snapshot: ContractFixture.snapshot(state: Data([1]), keys: [key]),
-                consumedMessageIDs: [first.id]
+                appliedEntryIDs: [first.id]
             )
         )
-        #expect(try await store.pendingMessages(for: id) == [second])
+        #expect(try await store.inbox(for: id, pendingOnly: true) == [second])
 
         // Consuming it again fails and saves nothing: the message is applied exactly once.
         await expectStoreError(.messageNotFound) {
@@ -41,14 +42,14 @@ enum MessageCases {
                     owner: owner.id,
                     expectedVersion: saved.version,
                     snapshot: ContractFixture.snapshot(state: Data([2]), keys: [key]),
-                    consumedMessageIDs: [second.id, first.id]
+                    appliedEntryIDs: [second.id, first.id]
                 )
             )
         }
         let after = try await store.readInstance(id)
         #expect(after.version == saved.version)
         #expect(after.state == Data([1]))
-        #expect(try await store.pendingMessages(for: id) == [second])
+        #expect(try await store.inbox(for: id, pendingOnly: true) == [second])
 
         // A save that fails its version check does not consume messages either.
         await expectStoreError(.versionConflict) {
@@ -58,18 +59,19 @@ enum MessageCases {
                     owner: owner.id,
                     expectedVersion: 1,
                     snapshot: ContractFixture.snapshot(keys: [key]),
-                    consumedMessageIDs: [second.id]
+                    appliedEntryIDs: [second.id]
                 )
             )
         }
-        #expect(try await store.pendingMessages(for: id) == [second])
+        #expect(try await store.inbox(for: id, pendingOnly: true) == [second])
 
         await expectStoreError(.instanceNotFound) {
             try await store.enqueueMessage(for: UUID(), operation: "approve", body: Data())
         }
         await expectStoreError(.keyNotFound) {
-            try await store.enqueueMessage(
-                forKey: InstanceKey(name: "orderId", value: "0"), operation: "approve", body: Data())
+            try await store.enqueue(
+                .message(operation: "approve", body: Data()), forKey: InstanceKey(name: "orderId", jsonValue: "0"),
+                clientID: nil)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -8,7 +9,7 @@ enum RoundTripCases {
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
         let state = ContractFixture.state(size: 10_000)
         let timer = fixture.clock.now.addingTimeInterval(3600)
-        let key = InstanceKey(name: "orderId", value: "42")
+        let key = InstanceKey(name: "orderId", jsonValue: "42")
         let created = try await fixture.create(
             in: store,
             owner: owner,
@@ -78,7 +79,7 @@ enum RoundTripCases {
         let loaded = try await store.loadInstance(created.id, owner: other.id)
         #expect(loaded.version == 3)
         #expect(loaded.record.state == empty)
-        #expect(loaded.pendingMessages.isEmpty)
+        #expect(loaded.inbox.isEmpty)
         await expectStoreError(.lockLost) {
             try await store.save(
                 SaveRequest(
@@ -101,18 +102,18 @@ enum RoundTripCases {
     @Sendable static func loadByKey(_ fixture: ContractFixture) async throws {
         let store = try await fixture.openStore()
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
-        let key = InstanceKey(name: "orderId", value: "42")
+        let key = InstanceKey(name: "orderId", jsonValue: "42")
         let id = try await fixture.createUnlocked(
             in: store,
             owner: owner,
-            snapshot: ContractFixture.snapshot(keys: [key, InstanceKey(name: "customer", value: "7")])
+            snapshot: ContractFixture.snapshot(keys: [key, InstanceKey(name: "customer", jsonValue: "7")])
         )
         #expect(try await store.instanceID(forKey: key) == id)
-        #expect(try await store.instanceID(forKey: InstanceKey(name: "orderId", value: "43")) == nil)
+        #expect(try await store.instanceID(forKey: InstanceKey(name: "orderId", jsonValue: "43")) == nil)
         let loaded = try await store.loadInstance(byKey: key, owner: owner.id)
         #expect(loaded.id == id)
         #expect(loaded.record.summary.lock?.ownerID == owner.id)
-        let missing = InstanceKey(name: "orderId", value: "nope")
+        let missing = InstanceKey(name: "orderId", jsonValue: "nope")
         let error = await expectStoreError(.keyNotFound) {
             try await store.loadInstance(byKey: missing, owner: owner.id)
         }

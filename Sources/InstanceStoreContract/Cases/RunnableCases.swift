@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 import Testing
 
@@ -20,8 +21,25 @@ enum RunnableCases {
             owner: creator,
             snapshot: ContractFixture.snapshot(nextTimerAt: now)
         )
-        let withMessage = try await fixture.createUnlocked(in: store, owner: creator)
+        let withMessage = try await fixture.createUnlocked(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(bookmarks: ["approve"]))
         _ = try await store.enqueueMessage(for: withMessage, operation: "approve", body: Data("yes".utf8))
+        // A control command makes even a suspended instance runnable: it must be applied.
+        let suspendedToResume = try await fixture.createUnlocked(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(isSuspended: true))
+        _ = try await store.enqueue(.unsuspend, for: suspendedToResume, clientID: nil)
+        // A message no open Receive takes waits without making its instance runnable.
+        let early = try await fixture.createUnlocked(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(bookmarks: ["submit"]))
+        _ = try await store.enqueueMessage(for: early, operation: "approve", body: Data())
+        // A due timer of a definition the host does not host (another fingerprint) is left alone.
+        let otherDefinition = try await fixture.create(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: past),
+            definition: DefinitionIdentity(name: "order", version: "1.0", fingerprint: "edited"))
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: otherDefinition.id, owner: creator.id, expectedVersion: 1,
+                snapshot: ContractFixture.snapshot(nextTimerAt: past), lockAction: .unlock))
         // Saved while running (at a persist point), then its host died: it has work to do now.
         let interrupted = try await fixture.createUnlocked(
             in: store, owner: creator, snapshot: ContractFixture.snapshot(status: .running))
@@ -37,7 +55,7 @@ enum RunnableCases {
         let suspendedWithMessage = try await fixture.createUnlocked(
             in: store,
             owner: creator,
-            snapshot: ContractFixture.snapshot(isSuspended: true)
+            snapshot: ContractFixture.snapshot(isSuspended: true, bookmarks: ["approve"])
         )
         _ = try await store.enqueueMessage(for: suspendedWithMessage, operation: "approve", body: Data())
         let lockedDue = try await fixture.create(
@@ -59,15 +77,17 @@ enum RunnableCases {
 
         let host = try await store.createLockOwner(hostID: "host-b", lockDuration: .seconds(60))
         var picked: Set<UUID> = []
-        while let loaded = try await store.tryLoadRunnableInstance(owner: host.id) {
+        while let loaded = try await store.tryLoadRunnableInstances(
+            owner: host.id, limit: 1, definitions: [fixture.definition]
+        ).first {
             #expect(loaded.record.summary.lock?.ownerID == host.id)
             #expect(picked.insert(loaded.id).inserted, "picked \(loaded.id) twice")
             if loaded.id == withMessage {
-                #expect(loaded.pendingMessages.map(\.operation) == ["approve"])
+                #expect(loaded.inbox.map(\.command.operation) == ["approve"])
             }
         }
-        #expect(picked == [dueTimer, dueNow, withMessage, interrupted])
-        #expect(!picked.contains(lockedDue.id))
+        #expect(picked == [dueTimer, dueNow, withMessage, interrupted, suspendedToResume])
+        #expect(!picked.contains(lockedDue.id) && !picked.contains(early))
 
         // When the owners' locks expire (creator: 600 s, host-b: 60 s), their due instances are
         // runnable again for another host.
@@ -77,7 +97,9 @@ enum RunnableCases {
         while let loaded = try await store.tryLoadRunnableInstance(owner: host2.id) {
             #expect(recovered.insert(loaded.id).inserted, "picked \(loaded.id) twice")
         }
-        #expect(recovered == [dueTimer, dueNow, withMessage, interrupted, lockedDue.id])
+        // Without a definition filter, the instance of the edited definition is runnable too.
+        #expect(
+            recovered == [dueTimer, dueNow, withMessage, interrupted, lockedDue.id, suspendedToResume, otherDefinition.id])
         await expectStoreError(.ownerExpired) { try await store.tryLoadRunnableInstance(owner: host.id) }
     }
 
@@ -97,7 +119,7 @@ enum RunnableCases {
         let host = try await store.createLockOwner(hostID: "host-b", lockDuration: .seconds(60))
         var claimed: [UUID] = []
         for expected in [4, 4, 2, 0] {
-            let batch = try await store.tryLoadRunnableInstances(owner: host.id, limit: 4)
+            let batch = try await store.tryLoadRunnableInstances(owner: host.id, limit: 4, definitions: nil)
             #expect(batch.count == expected)
             #expect(batch.allSatisfy { $0.record.summary.lock?.ownerID == host.id })
             claimed += batch.map(\.id)
@@ -108,7 +130,7 @@ enum RunnableCases {
     @Sendable static func nextTimerDueTime(_ fixture: ContractFixture) async throws {
         let store = try await fixture.openStore()
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
-        #expect(try await store.nextTimerDueTime() == nil)
+        #expect(try await store.nextTimerDueTime(definitions: nil) == nil)
         let now = fixture.clock.now
         try await fixture.createUnlocked(
             in: store,
@@ -136,11 +158,11 @@ enum RunnableCases {
             owner: owner,
             snapshot: ContractFixture.snapshot(nextTimerAt: now.addingTimeInterval(3))
         )
-        #expect(try await store.nextTimerDueTime() == now.addingTimeInterval(20))
+        #expect(try await store.nextTimerDueTime(definitions: nil) == now.addingTimeInterval(20))
         fixture.clock.advance(by: .seconds(25))
         // The live-locked one's owner expired at +60 s, not yet.
-        #expect(try await store.nextTimerDueTime() == now.addingTimeInterval(30))
+        #expect(try await store.nextTimerDueTime(definitions: nil) == now.addingTimeInterval(30))
         fixture.clock.advance(by: .seconds(10))
-        #expect(try await store.nextTimerDueTime() == nil)
+        #expect(try await store.nextTimerDueTime(definitions: nil) == nil)
     }
 }

@@ -184,9 +184,12 @@ public struct WorkflowInstance: Sendable {
     }
 
     /// Cancels the instance: every running activity stops and the status becomes `canceled`.
-    public mutating func cancel() -> RunResult {
-        end(as: .canceled, reason: nil)
+    public mutating func cancel(reason: String? = nil) -> RunResult {
+        end(as: .canceled, reason: reason)
     }
+
+    /// What the instance reports now, without running it (for a suspended instance, say).
+    public var currentResult: RunResult { result(of: nil) }
 
     /// Terminates the instance with a reason.
     public mutating func terminate(reason: String) -> RunResult {

@@ -18,6 +18,9 @@ public enum InstanceStatus: String, Hashable, Sendable, Codable, CaseIterable {
         case .completed, .faulted, .canceled, .terminated: true
         }
     }
+
+    /// The statuses of instances that have ended.
+    public static let finished: Set<InstanceStatus> = [.completed, .faulted, .canceled, .terminated]
 }
 
 /// An open bookmark: the instance waits for a message for `operation`.

@@ -17,10 +17,14 @@ final class SQLiteWorker: @unchecked Sendable {  // safe: see the note above
     private var stopping = false
     private var statistics = GroupCommitStatistics()
     private let maxBatch: Int
+    /// How a batch's transaction starts: `BEGIN IMMEDIATE` for the writer (it takes the write
+    /// lock at once), `BEGIN` for a reader (a WAL snapshot that never waits for the writer).
+    private let begin: String
 
-    init(connection: SQLiteConnection, maxBatch: Int, name: String) {
+    init(connection: SQLiteConnection, maxBatch: Int, name: String, begin: String = "BEGIN IMMEDIATE") {
         self.connection = connection
         self.maxBatch = max(1, maxBatch)
+        self.begin = begin
         let thread = Thread { [self] in runLoop() }
         thread.name = name
         thread.start()
@@ -108,7 +112,7 @@ final class SQLiteWorker: @unchecked Sendable {  // safe: see the note above
         var pending = batch[...]
         while !pending.isEmpty {
             do {
-                try connection.executeScript("BEGIN IMMEDIATE")
+                try connection.executeScript(begin)
             } catch {
                 for job in pending { job.fail(error) }
                 return

@@ -80,8 +80,8 @@ extension InstanceStoreError {
     static func messageNotFound(_ messageID: Int64, instance id: UUID) -> Self {
         Self(
             .messageNotFound,
-            "Message \(messageID) is not pending for instance \(id) (already consumed?); nothing "
-                + "was saved. Reload the instance and its pending messages.",
+            "Inbox entry \(messageID) is not pending for instance \(id) (already applied?); nothing "
+                + "was saved. Reload the instance and its pending inbox.",
             instanceID: id
         )
     }

@@ -25,8 +25,10 @@ public struct InstanceStoreError: Error, Sendable, Equatable, CustomStringConver
         case ownerExpired
         /// The lock owner does not exist (never created, or deleted).
         case ownerNotFound
-        /// A message to consume was not pending (already consumed, or never enqueued).
+        /// An inbox entry to settle was not pending (already applied, or never enqueued).
         case messageNotFound
+        /// The instance has finished and takes no more messages or commands.
+        case instanceFinished
         /// The stored state blob could not be decoded.
         case corruptState
         /// The store URL could not be understood.

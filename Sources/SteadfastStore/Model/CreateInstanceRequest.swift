@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 /// Creates an instance locked to `owner` at version 1.
 public struct CreateInstanceRequest: Sendable, Hashable {

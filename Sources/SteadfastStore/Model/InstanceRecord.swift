@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 /// Everything the store holds for one instance: its summary, decoded state and the related rows.
 public struct InstanceRecord: Sendable, Hashable, Codable, Identifiable {
@@ -33,14 +34,15 @@ public struct InstanceRecord: Sendable, Hashable, Codable, Identifiable {
     public var status: InstanceStatus { summary.status }
 }
 
-/// An instance loaded (and locked) for running: its record plus the messages waiting for it.
+/// An instance loaded (and locked) for running: its record plus its pending inbox entries,
+/// oldest first.
 public struct LoadedInstance: Sendable, Hashable {
     public var record: InstanceRecord
-    public var pendingMessages: [InstanceMessage]
+    public var inbox: [InboxEntry]
 
-    public init(record: InstanceRecord, pendingMessages: [InstanceMessage]) {
+    public init(record: InstanceRecord, inbox: [InboxEntry]) {
         self.record = record
-        self.pendingMessages = pendingMessages
+        self.inbox = inbox
     }
 
     public var id: UUID { record.id }

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 /// What a save writes: a full snapshot of the instance's persisted parts. Keys, bookmarks and
 /// promoted properties replace the stored sets.
@@ -12,6 +13,8 @@ public struct InstanceSnapshot: Sendable, Hashable {
     public var bookmarks: Set<String>
     public var promotedProperties: [String: String]
     public var fault: String?
+    /// Why no host can run the instance now; nil (the usual) clears a previous mark.
+    public var blockedReason: String?
 
     public init(
         state: Data,
@@ -21,7 +24,8 @@ public struct InstanceSnapshot: Sendable, Hashable {
         keys: Set<InstanceKey> = [],
         bookmarks: Set<String> = [],
         promotedProperties: [String: String] = [:],
-        fault: String? = nil
+        fault: String? = nil,
+        blockedReason: String? = nil
     ) {
         self.state = state
         self.status = status
@@ -31,5 +35,6 @@ public struct InstanceSnapshot: Sendable, Hashable {
         self.bookmarks = bookmarks
         self.promotedProperties = promotedProperties
         self.fault = fault
+        self.blockedReason = blockedReason
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 /// The queryable columns of an instance, without its state blob.
 public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
@@ -12,6 +13,9 @@ public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
     public var lock: InstanceLock?
     public var nextTimerAt: Date?
     public var fault: String?
+    /// Why no host can run the instance now (its exact definition is not hosted); nil when it
+    /// is not blocked.
+    public var blockedReason: String?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -24,6 +28,7 @@ public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
         lock: InstanceLock?,
         nextTimerAt: Date?,
         fault: String?,
+        blockedReason: String? = nil,
         createdAt: Date,
         updatedAt: Date
     ) {
@@ -35,6 +40,7 @@ public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
         self.lock = lock
         self.nextTimerAt = nextTimerAt
         self.fault = fault
+        self.blockedReason = blockedReason
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

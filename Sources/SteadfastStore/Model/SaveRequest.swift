@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 /// What happens to the lock (and the row) after a save.
 public enum SaveLockAction: String, Sendable, Hashable, Codable {
@@ -19,8 +20,11 @@ public struct SaveRequest: Sendable, Hashable {
     /// The version the caller loaded (or got back from its last save).
     public var expectedVersion: Int64
     public var snapshot: InstanceSnapshot
-    /// Pending messages this save applied; they are deleted in the same transaction.
-    public var consumedMessageIDs: [Int64]
+    /// Pending inbox entries this save applied; they are marked applied in the same
+    /// transaction (the save fails with `messageNotFound` if one is not pending).
+    public var appliedEntryIDs: [Int64]
+    /// Pending inbox entries that will never be applied, with the reason; marked rejected.
+    public var rejectedEntries: [Int64: String]
     public var lockAction: SaveLockAction
 
     public init(
@@ -28,14 +32,16 @@ public struct SaveRequest: Sendable, Hashable {
         owner: UUID,
         expectedVersion: Int64,
         snapshot: InstanceSnapshot,
-        consumedMessageIDs: [Int64] = [],
+        appliedEntryIDs: [Int64] = [],
+        rejectedEntries: [Int64: String] = [:],
         lockAction: SaveLockAction = .keepLock
     ) {
         self.instanceID = instanceID
         self.owner = owner
         self.expectedVersion = expectedVersion
         self.snapshot = snapshot
-        self.consumedMessageIDs = consumedMessageIDs
+        self.appliedEntryIDs = appliedEntryIDs
+        self.rejectedEntries = rejectedEntries
         self.lockAction = lockAction
     }
 }
@@ -46,9 +52,13 @@ public struct SaveResult: Sendable, Hashable {
     public var version: Int64
     /// Whether the completion action deleted the instance.
     public var deleted: Bool
+    /// For a completing save: the inbox entries still pending, now rejected because the instance
+    /// finished first (kept with the instance, never silently dropped).
+    public var rejectedEntries: Int
 
-    public init(version: Int64, deleted: Bool) {
+    public init(version: Int64, deleted: Bool, rejectedEntries: Int = 0) {
         self.version = version
         self.deleted = deleted
+        self.rejectedEntries = rejectedEntries
     }
 }

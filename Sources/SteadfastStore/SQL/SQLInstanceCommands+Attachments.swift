@@ -46,7 +46,7 @@ extension SQLInstanceCommands {
 
     /// Deletes an instance row and everything attached to it.
     func deleteRows(of id: UUID, on db: any SQLConnection) throws {
-        for table in ["messages", "instance_keys", "bookmarks", "promoted_properties"] {
+        for table in ["inbox", "instance_keys", "bookmarks", "promoted_properties"] {
             try db.execute("DELETE FROM \(table) WHERE instance_id = ?", [.uuid(id)])
         }
         try db.execute("DELETE FROM instances WHERE id = ?", [.uuid(id)])

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 extension SQLInstanceCommands {
     public func createInstance(_ request: CreateInstanceRequest, on db: any SQLConnection) throws -> InstanceRecord {
@@ -13,7 +14,7 @@ extension SQLInstanceCommands {
             )
         }
         let snapshot = request.snapshot
-        if snapshot.status.isFinished {
+        if snapshot.status.isFinal {
             throw InstanceStoreError(
                 .invalidRequest,
                 "A new instance cannot start \(snapshot.status.rawValue); create it running or idle.",
@@ -26,14 +27,15 @@ extension SQLInstanceCommands {
             INSERT INTO instances (
                 id, definition_name, definition_version, status, is_suspended, version,
                 lock_owner_id, next_timer_at, state, state_encoding, state_size, fault,
-                created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+                created_at, updated_at, definition_fingerprint, blocked_reason)
+            VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .uuid(request.id), .text(request.definition.name), .text(request.definition.version),
                 .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .uuid(request.owner),
                 .optionalTime(snapshot.nextTimerAt), .blob(bytes), .text(encoding.rawValue),
                 .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault), .time(now), .time(now),
+                .text(request.definition.fingerprint), .optionalText(snapshot.blockedReason),
             ]
         )
         try replaceAttachments(of: request.id, with: snapshot, on: db)

@@ -42,6 +42,6 @@ extension SQLInstanceCommands {
     }
 
     func loaded(_ id: UUID, on db: any SQLConnection) throws -> LoadedInstance {
-        LoadedInstance(record: try readInstance(id, on: db), pendingMessages: try pendingMessages(for: id, on: db))
+        LoadedInstance(record: try readInstance(id, on: db), inbox: try inbox(for: id, pendingOnly: true, on: db))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 extension SQLInstanceCommands {
     public func readInstance(_ id: UUID, on db: any SQLConnection) throws -> InstanceRecord {
@@ -16,7 +17,7 @@ extension SQLInstanceCommands {
         let summary = try InstanceRows.summary(row)
         let (state, encoding): (Data, StateEncoding)
         do {
-            (state, encoding) = try StateCodec.decode(try row.blob(13), encoding: try row.text(14))
+            (state, encoding) = try StateCodec.decode(try row.blob(15), encoding: try row.text(16))
         } catch var error as InstanceStoreError {
             error.instanceID = id
             throw error
@@ -55,7 +56,7 @@ extension SQLInstanceCommands {
     func keys(of id: UUID, on db: any SQLConnection) throws -> Set<InstanceKey> {
         Set(
             try db.query("SELECT name, value FROM instance_keys WHERE instance_id = ?", [.uuid(id)]).map {
-                InstanceKey(name: try $0.text(0), value: try $0.text(1))
+                InstanceKey(name: try $0.text(0), jsonValue: try $0.text(1))
             }
         )
     }

@@ -1,31 +1,44 @@
 import Foundation
+import SteadfastCore
 
 extension SQLInstanceCommands {
     /// Conditions shared by runnable detection: no live owner holds the instance (binds now),
-    /// it is not suspended and not finished.
+    /// and it is not finished.
     private static let candidateConditions = """
         \(InstanceRows.lockIsFree)
-        AND i.is_suspended = 0 AND i.status IN ('running', 'idle')
+        AND i.status IN ('running', 'idle')
         """
 
-    /// Claims up to `limit` runnable instances for `owner` in one transaction (one fsync for the
-    /// batch), earliest due first. Runnable: no live owner holds it, not suspended, not finished,
-    /// and it has work now — a timer due, a message waiting, or status `running` (saved at a
-    /// persist point or before it went idle, by a host that then died).
-    public func tryLoadRunnableInstances(owner: UUID, limit: Int, on db: any SQLConnection) throws -> [LoadedInstance] {
+    /// Work an unlocked instance has now (binds now): a control command waits in its inbox; or,
+    /// when it is not suspended, it is `running` (saved mid-run by a host that then died), a
+    /// timer is due, or a message waits for one of its open Receives. A message no open Receive
+    /// takes waits without making the instance runnable, so it is never loaded in a loop.
+    private static let hasWorkNow = """
+        (EXISTS (SELECT 1 FROM inbox m WHERE m.instance_id = i.id AND m.state = 'pending' AND m.kind <> 'message')
+        OR (i.is_suspended = 0 AND (
+            i.status = 'running'
+            OR (i.next_timer_at IS NOT NULL AND i.next_timer_at <= ?)
+            OR EXISTS (
+                SELECT 1 FROM inbox m JOIN bookmarks b ON b.instance_id = m.instance_id AND b.name = m.operation
+                WHERE m.instance_id = i.id AND m.state = 'pending' AND m.kind = 'message'))))
+        """
+
+    /// Claims up to `limit` runnable instances of `definitions` (nil: any) for `owner` in one
+    /// transaction (one fsync for the batch), earliest due first.
+    public func tryLoadRunnableInstances(
+        owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?, on db: any SQLConnection
+    ) throws -> [LoadedInstance] {
         let now = self.now
         _ = try requireLiveOwner(owner, now: now, on: db)
+        let hosted = DefinitionIdentity.filter(definitions)
         let candidates = try db.query(
             """
             SELECT i.id FROM instances i
-            WHERE \(Self.candidateConditions)
-            AND (i.status = 'running'
-                OR (i.next_timer_at IS NOT NULL AND i.next_timer_at <= ?)
-                OR EXISTS (SELECT 1 FROM messages m WHERE m.instance_id = i.id))
+            WHERE \(Self.candidateConditions) AND \(hosted.sql) AND \(Self.hasWorkNow)
             ORDER BY COALESCE(i.next_timer_at, i.updated_at), i.id
             LIMIT \(max(1, limit) + 8)\(db.dialect.claimRowsSuffix)
             """,
-            [.time(now), .time(now)]
+            [.time(now)] + hosted.parameters + [.time(now)]
         )
         var claimed: [LoadedInstance] = []
         for row in candidates where claimed.count < limit {
@@ -37,14 +50,31 @@ extension SQLInstanceCommands {
         return claimed
     }
 
-    public func nextTimerDueTime(on db: any SQLConnection) throws -> Date? {
+    /// Whether an instance of `definitions` is runnable now (what detection would claim), read
+    /// without claiming anything.
+    public func hasRunnableInstances(definitions: Set<DefinitionIdentity>?, on db: any SQLConnection) throws -> Bool {
         let now = self.now
+        let hosted = DefinitionIdentity.filter(definitions)
+        return try db.queryFirst(
+            """
+            SELECT 1 FROM instances i
+            WHERE \(Self.candidateConditions) AND \(hosted.sql) AND \(Self.hasWorkNow) LIMIT 1
+            """,
+            [.time(now)] + hosted.parameters + [.time(now)]
+        ) != nil
+    }
+
+    /// The earliest future timer among unsuspended instances of `definitions` (nil: any) that no
+    /// live owner holds.
+    public func nextTimerDueTime(definitions: Set<DefinitionIdentity>?, on db: any SQLConnection) throws -> Date? {
+        let now = self.now
+        let hosted = DefinitionIdentity.filter(definitions)
         let row = try db.queryFirst(
             """
             SELECT MIN(i.next_timer_at) FROM instances i
-            WHERE \(Self.candidateConditions) AND i.next_timer_at > ?
+            WHERE \(Self.candidateConditions) AND i.is_suspended = 0 AND \(hosted.sql) AND i.next_timer_at > ?
             """,
-            [.time(now), .time(now)]
+            [.time(now)] + hosted.parameters + [.time(now)]
         )
         guard let row else { return nil }
         return try row.optionalTime(0)

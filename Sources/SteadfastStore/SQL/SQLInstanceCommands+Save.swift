@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 extension SQLInstanceCommands {
     public func save(_ request: SaveRequest, on db: any SQLConnection) throws -> SaveResult {
@@ -13,7 +14,7 @@ extension SQLInstanceCommands {
             throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: summary.version)
         }
         let snapshot = request.snapshot
-        if request.lockAction == .complete && !snapshot.status.isFinished {
+        if request.lockAction == .complete && !snapshot.status.isFinal {
             throw InstanceStoreError(
                 .invalidRequest,
                 "A completing save needs a finished status, not \(snapshot.status.rawValue); save "
@@ -21,17 +22,19 @@ extension SQLInstanceCommands {
                 instanceID: id
             )
         }
-        for messageID in request.consumedMessageIDs {
-            let deleted = try db.execute(
-                "DELETE FROM messages WHERE id = ? AND instance_id = ?",
-                [.integer(messageID), .uuid(id)]
-            )
-            guard deleted == 1 else { throw InstanceStoreError.messageNotFound(messageID, instance: id) }
-        }
+        try settleInbox(
+            of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries, now: now, on: db)
         let newVersion = request.expectedVersion + 1
-        if request.lockAction == .complete && options.completionAction == .deleteAll {
-            try deleteRows(of: id, on: db)
-            return SaveResult(version: newVersion, deleted: true)
+        var rejected = 0
+        if request.lockAction == .complete {
+            rejected = try rejectPendingInbox(of: id, status: snapshot.status, now: now, on: db)
+            // A fault or a termination is never lost, and neither is an entry that was never
+            // applied: only a clean end with nothing left over is deleted under deleteAll.
+            let clean = snapshot.status == .completed || snapshot.status == .canceled
+            if try clean && rejected == 0 && completionAction(on: db) == .deleteAll {
+                try deleteRows(of: id, on: db)
+                return SaveResult(version: newVersion, deleted: true)
+            }
         }
         let (bytes, encoding) = try codec.encode(snapshot.state)
         let keepsLock = request.lockAction == .keepLock
@@ -39,14 +42,14 @@ extension SQLInstanceCommands {
             """
             UPDATE instances SET
                 status = ?, is_suspended = ?, version = ?, lock_owner_id = ?, next_timer_at = ?,
-                state = ?, state_encoding = ?, state_size = ?, fault = ?, updated_at = ?
+                state = ?, state_encoding = ?, state_size = ?, fault = ?, blocked_reason = ?, updated_at = ?
             WHERE id = ? AND version = ? AND lock_owner_id = ?
             """,
             [
                 .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(newVersion),
                 keepsLock ? .uuid(request.owner) : .null, .optionalTime(snapshot.nextTimerAt),
                 .blob(bytes), .text(encoding.rawValue), .integer(Int64(snapshot.state.count)),
-                .optionalText(snapshot.fault), .time(now),
+                .optionalText(snapshot.fault), .optionalText(snapshot.blockedReason), .time(now),
                 .uuid(id), .integer(request.expectedVersion), .uuid(request.owner),
             ]
         )
@@ -55,6 +58,6 @@ extension SQLInstanceCommands {
             throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: -1)
         }
         try replaceAttachments(of: id, with: snapshot, on: db)
-        return SaveResult(version: newVersion, deleted: false)
+        return SaveResult(version: newVersion, deleted: false, rejectedEntries: rejected)
     }
 }

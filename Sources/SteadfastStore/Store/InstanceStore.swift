@@ -1,11 +1,65 @@
 import Foundation
+import SteadfastCore
+
+/// The read half of a store: queries that lock nothing and, where the database allows it, never
+/// wait for a write transaction (SQLite reads on their own WAL connection).
+public protocol InstanceStoreReader: Sendable {
+    /// Reads an instance without locking it.
+    func readInstance(_ id: UUID) async throws -> InstanceRecord
+
+    /// The id of the instance associated with `key`, without locking it.
+    func instanceID(forKey key: InstanceKey) async throws -> UUID?
+
+    /// Lists instances (newest-updated first).
+    func listInstances(_ query: InstanceQuery) async throws -> [InstanceSummary]
+
+    /// The instance's inbox, oldest first: only pending entries, or every entry it still has
+    /// (applied and rejected ones too: its history of commands).
+    func inbox(for instanceID: UUID, pendingOnly: Bool) async throws -> [InboxEntry]
+
+    /// One inbox entry by id; nil once it is gone (its instance was deleted).
+    func inboxEntry(_ id: Int64) async throws -> InboxEntry?
+
+    /// Pending inbox entries newer than `after` for the instances locked to `owner`, oldest
+    /// first: how a host learns, cheaply and often, what arrived for the instances it holds.
+    func pendingInbox(lockedBy owner: UUID, after: Int64) async throws -> [InboxEntry]
+
+    /// The store's completion action (a setting recorded in the store).
+    func completionAction() async throws -> InstanceCompletionAction
+
+    /// A cheap look at whether anything changed: a number that differs from the last call's when
+    /// another connection committed since (SQLite's `PRAGMA data_version`), with whether an
+    /// instance of `definitions` is runnable now and the earliest future timer — read only when
+    /// the number changed (`changed` false otherwise). A host calls it often to notice at once
+    /// the work other processes create.
+    func lookForWork(since token: Int64, definitions: Set<DefinitionIdentity>?) async throws -> WorkLook
+}
+
+/// What ``InstanceStoreReader/lookForWork(since:definitions:)`` saw.
+public struct WorkLook: Sendable, Hashable {
+    /// Pass it to the next call.
+    public var token: Int64
+    /// Whether the store changed since the token passed in; when false, the rest is not read.
+    public var changed: Bool
+    /// Whether an instance is runnable now.
+    public var runnableNow: Bool
+    /// The earliest future timer among instances no live host holds.
+    public var nextTimerDueTime: Date?
+
+    public init(token: Int64, changed: Bool, runnableNow: Bool = false, nextTimerDueTime: Date? = nil) {
+        self.token = token
+        self.changed = changed
+        self.runnableNow = runnableNow
+        self.nextTimerDueTime = nextTimerDueTime
+    }
+}
 
 /// The instance store contract, in the words of WF4's `SqlWorkflowInstanceStore` commands.
 ///
 /// Every store (SQLite, PostgreSQL) implements it and passes the same contract test suite.
 /// All times come from the store's injected clock. Every command is atomic: when it throws,
 /// nothing changed.
-public protocol InstanceStore: Sendable {
+public protocol InstanceStore: InstanceStoreReader {
     // MARK: Lock owners (CreateWorkflowOwner, renewal, DeleteWorkflowOwner)
 
     /// Registers a host as a lock owner whose lock lasts until now + `lockDuration`.
@@ -33,49 +87,48 @@ public protocol InstanceStore: Sendable {
     /// instance has the key).
     func loadInstance(byKey key: InstanceKey, owner: UUID) async throws -> LoadedInstance
 
-    /// Saves a snapshot with a lock and version check; see `SaveRequest`.
+    /// Saves a snapshot with a lock and version check, settling the inbox entries it names; see
+    /// `SaveRequest`.
     func save(_ request: SaveRequest) async throws -> SaveResult
 
     // MARK: Runnable-instance detection (TryLoadRunnableWorkflow)
 
-    /// Picks up to `limit` runnable instances — unlocked or their owner's lock expired, not
-    /// suspended, not finished, with a timer due now, a message waiting, or status `running`
-    /// (work to do now: its last host died after saving it mid-run) — earliest due first,
-    /// and locks them to `owner`, all in one transaction.
-    func tryLoadRunnableInstances(owner: UUID, limit: Int) async throws -> [LoadedInstance]
+    /// Picks up to `limit` runnable instances of `definitions` (nil: any definition) — no live
+    /// owner holds them, not finished, and with work now: a control command waiting, or (when
+    /// not suspended) status `running`, a timer due, or a message for an open Receive —
+    /// earliest due first, and locks them to `owner`, all in one transaction.
+    func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?) async throws
+        -> [LoadedInstance]
 
-    /// The earliest timer due after now among instances no live owner holds, not suspended,
-    /// not finished: arm the next detection poll at min(period, this − now).
-    func nextTimerDueTime() async throws -> Date?
+    /// The earliest timer due after now among unsuspended instances of `definitions` that no
+    /// live owner holds: arm the next detection poll at min(period, this − now).
+    func nextTimerDueTime(definitions: Set<DefinitionIdentity>?) async throws -> Date?
 
-    // MARK: Messages
+    // MARK: The inbox
 
-    /// Queues a message for an instance; it stays pending until a save consumes it.
-    func enqueueMessage(for instanceID: UUID, operation: String, body: Data) async throws -> InstanceMessage
+    /// Stores a message or control command for an instance, whoever holds it; it stays pending
+    /// until a save settles it. A client id already used for the instance stores nothing and
+    /// returns that entry. Throws `instanceNotFound`, or `instanceFinished`.
+    func enqueue(_ command: InboxEntry.Command, for instanceID: UUID, clientID: String?) async throws -> InboxEntry
 
-    /// Queues a message for the instance associated with `key` (`keyNotFound` otherwise).
-    func enqueueMessage(forKey key: InstanceKey, operation: String, body: Data) async throws -> InstanceMessage
+    /// The same, for the instance associated with `key` (`keyNotFound` otherwise).
+    func enqueue(_ command: InboxEntry.Command, forKey key: InstanceKey, clientID: String?) async throws
+        -> InboxEntry
 
-    /// The messages pending for an instance, oldest first.
-    func pendingMessages(for instanceID: UUID) async throws -> [InstanceMessage]
-
-    // MARK: Query and administration
-
-    /// Reads an instance without locking it.
-    func readInstance(_ id: UUID) async throws -> InstanceRecord
-
-    /// The id of the instance associated with `key`, without locking it.
-    func instanceID(forKey key: InstanceKey) async throws -> UUID?
-
-    /// Lists instances (newest-updated first).
-    func listInstances(_ query: InstanceQuery) async throws -> [InstanceSummary]
+    // MARK: Administration
 
     /// Deletes one instance and everything attached to it. Throws `instanceLocked` if a live
     /// owner holds it, `instanceNotFound` if there is none.
     func deleteInstance(_ id: UUID) async throws
 
+    /// The ids of the instances a purge with this filter would delete now.
+    func purgeCandidates(_ filter: PurgeFilter) async throws -> [UUID]
+
     /// Deletes every instance the filter selects that no live owner holds; returns how many.
     func purgeInstances(_ filter: PurgeFilter) async throws -> Int
+
+    /// Records the store's completion action; every process that finishes an instance uses it.
+    func setCompletionAction(_ action: InstanceCompletionAction) async throws
 
     /// Finishes queued work and releases the store's connections; later calls fail with
     /// `storeUnavailable`.
@@ -83,8 +136,16 @@ public protocol InstanceStore: Sendable {
 }
 
 extension InstanceStore {
-    /// Picks one runnable instance (see ``tryLoadRunnableInstances(owner:limit:)``).
+    /// Picks one runnable instance of any definition (see
+    /// ``tryLoadRunnableInstances(owner:limit:definitions:)``).
     public func tryLoadRunnableInstance(owner: UUID) async throws -> LoadedInstance? {
-        try await tryLoadRunnableInstances(owner: owner, limit: 1).first
+        try await tryLoadRunnableInstances(owner: owner, limit: 1, definitions: nil).first
+    }
+
+    /// Stores a message for an instance (see ``enqueue(_:for:clientID:)``).
+    public func enqueueMessage(for id: UUID, operation: String, body: Data, clientID: String? = nil) async throws
+        -> InboxEntry
+    {
+        try await enqueue(.message(operation: operation, body: body), for: id, clientID: clientID)
     }
 }

@@ -1,0 +1,199 @@
+import Foundation
+import SteadfastCore
+import SteadfastStore
+
+/// One instance as every front end shows it (`wf --json`, the HTTP API): the store's columns
+/// plus what its decoded state says. Built from a record even when the state cannot be decoded:
+/// then the store's metadata is shown and `stateError` says why the rest is missing. For an
+/// instance the completion action deleted, only what its final state says is shown (`deleted`
+/// is true; store-only fields such as version and times are null, never invented).
+public struct InstanceView: Codable, Sendable, Hashable {
+    public struct BookmarkView: Codable, Sendable, Hashable {
+        public var operation: String
+        public var correlateOn: String?
+    }
+
+    public struct LockView: Codable, Sendable, Hashable {
+        public var hostID: String
+        public var ownerID: String
+        public var until: String
+        /// Whether the lock had expired when the view was made (any host may then take it).
+        public var expired: Bool
+    }
+
+    public struct FaultView: Codable, Sendable, Hashable {
+        public var message: String
+        /// The faulted activity's path (unknown when only the store's fault column was read).
+        public var activityPath: String?
+    }
+
+    public var id: String
+    public var definition: DefinitionIdentity
+    public var status: InstanceStatus
+    public var suspended: Bool
+    /// Why no host runs the instance now (its exact definition is not hosted); null otherwise.
+    public var blocked: String?
+    /// The store's version; null once the instance was deleted.
+    public var version: Int64?
+    /// The variables' values; null when the state could not be decoded.
+    public var variables: [String: JSONValue]?
+    public var bookmarks: [BookmarkView]
+    public var nextTimer: String?
+    public var lockOwner: LockView?
+    /// The correlation keys, with their JSON values.
+    public var keys: [String: JSONValue]
+    public var promotedProperties: [String: String]
+    public var createdAt: String?
+    public var updatedAt: String?
+    public var fault: FaultView?
+    public var terminationReason: String?
+    /// True when the completion action deleted the instance's rows.
+    public var deleted: Bool
+    /// Why the state could not be decoded, when it could not.
+    public var stateError: String?
+
+    /// A view of `record`, with `state` decoded from it (pass nil to decode here).
+    public init(record: InstanceRecord, state: InstanceState? = nil, now: Date = Date()) {
+        let summary = record.summary
+        id = summary.id.uuidString
+        definition = summary.definition
+        status = summary.status
+        suspended = summary.isSuspended
+        blocked = summary.blockedReason
+        version = summary.version
+        lockOwner = summary.lock.map {
+            LockView(
+                hostID: $0.hostID, ownerID: $0.ownerID.uuidString, until: Self.iso8601($0.expiresAt),
+                expired: $0.expiresAt <= now)
+        }
+        keys = Dictionary(record.keys.map { ($0.name, $0.decodedValue) }, uniquingKeysWith: { first, _ in first })
+        promotedProperties = record.promotedProperties
+        createdAt = Self.iso8601(summary.createdAt)
+        updatedAt = Self.iso8601(summary.updatedAt)
+        deleted = false
+        var decoded = state
+        if decoded == nil {
+            do {
+                decoded = try InstanceState.decode(record.state)
+            } catch {
+                stateError = error.message
+            }
+        }
+        if let decoded {
+            variables = decoded.variables
+            bookmarks = Self.bookmarks(decoded)
+            nextTimer = decoded.nextTimer?.iso8601 ?? summary.nextTimerAt.map(Self.iso8601)
+            fault =
+                decoded.fault.map { FaultView(message: $0.message, activityPath: $0.activityPath) }
+                ?? summary.fault.map { FaultView(message: $0, activityPath: nil) }
+            terminationReason = decoded.terminationReason
+        } else {
+            bookmarks = record.bookmarks.sorted().map { BookmarkView(operation: $0, correlateOn: nil) }
+            nextTimer = summary.nextTimerAt.map(Self.iso8601)
+            fault = summary.fault.map { FaultView(message: $0, activityPath: nil) }
+        }
+    }
+
+    /// A view of an instance whose rows the completion action deleted: what its final state says.
+    public init(deleted state: InstanceState) {
+        id = state.instanceID.uppercased()
+        definition = state.definition
+        status = state.status
+        suspended = false
+        keys = state.keys
+        promotedProperties = [:]
+        deleted = true
+        variables = state.variables
+        bookmarks = Self.bookmarks(state)
+        nextTimer = state.nextTimer?.iso8601
+        fault = state.fault.map { FaultView(message: $0.message, activityPath: $0.activityPath) }
+        terminationReason = state.terminationReason
+    }
+
+    /// A view of an instance whose record could not be read (its state bytes are damaged): the
+    /// listing's metadata, and why the rest is missing.
+    public init(summary: InstanceSummary, stateError: String, now: Date = Date()) {
+        let record = InstanceRecord(
+            summary: summary, state: Data(), stateEncoding: .none, keys: [], bookmarks: [], promotedProperties: [:])
+        self.init(record: record, now: now)
+        self.stateError = stateError
+    }
+
+    private static func bookmarks(_ state: InstanceState) -> [BookmarkView] {
+        state.bookmarks.map { BookmarkView(operation: $0.operation, correlateOn: $0.correlateOn) }
+            .sorted { ($0.operation, $0.correlateOn ?? "") < ($1.operation, $1.correlateOn ?? "") }
+    }
+
+    /// `2026-11-23T14:43:52.123Z`: the same ISO-8601 form the core uses for timers.
+    public static func iso8601(_ date: Date) -> String {
+        Instant(secondsSinceEpoch: date.timeIntervalSince1970).iso8601
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, definition, status, suspended, blocked, version, variables, bookmarks, nextTimer, lockOwner, keys
+        case promotedProperties, createdAt, updatedAt, fault, terminationReason, deleted, stateError
+    }
+
+    /// Absent values are written as `null` (so every field is always there), except `stateError`,
+    /// which appears only when the state could not be decoded.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(definition, forKey: .definition)
+        try container.encode(status, forKey: .status)
+        try container.encode(suspended, forKey: .suspended)
+        try container.encode(blocked, forKey: .blocked)
+        try container.encode(version, forKey: .version)
+        try container.encode(variables, forKey: .variables)
+        try container.encode(bookmarks, forKey: .bookmarks)
+        try container.encode(nextTimer, forKey: .nextTimer)
+        try container.encode(lockOwner, forKey: .lockOwner)
+        try container.encode(keys, forKey: .keys)
+        try container.encode(promotedProperties, forKey: .promotedProperties)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(fault, forKey: .fault)
+        try container.encode(terminationReason, forKey: .terminationReason)
+        try container.encode(deleted, forKey: .deleted)
+        try container.encodeIfPresent(stateError, forKey: .stateError)
+    }
+}
+
+/// An inbox entry as the front ends show it (the history of applied commands, what waits).
+public struct InboxEntryView: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var instanceID: String
+    /// `message`, `suspend`, `unsuspend`, `terminate` or `cancel`.
+    public var kind: String
+    public var operation: String?
+    /// A message's body (JSON; a body that is not JSON is shown as a string).
+    public var body: JSONValue?
+    /// A terminate or cancel command's reason.
+    public var reason: String?
+    public var clientID: String?
+    public var state: InboxEntry.State
+    /// Why a rejected entry was rejected.
+    public var rejection: String?
+    public var enqueuedAt: String
+    public var settledAt: String?
+
+    public init(_ entry: InboxEntry) {
+        id = entry.id
+        instanceID = entry.instanceID.uuidString
+        kind = entry.command.kind
+        switch entry.command {
+        case .message(let operation, let body):
+            self.operation = operation
+            self.body = (try? JSONValue.parse(body, what: "the body")) ?? .string(String(decoding: body, as: UTF8.self))
+        case .terminate(let reason), .cancel(let reason):
+            self.reason = reason
+        case .suspend, .unsuspend:
+            break
+        }
+        clientID = entry.clientID
+        state = entry.state
+        rejection = entry.reason
+        enqueuedAt = InstanceView.iso8601(entry.enqueuedAt)
+        settledAt = entry.settledAt.map(InstanceView.iso8601)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import SteadfastCore
+import SteadfastStore
+
+/// An operator's control commands applied to a stored instance without its definition: suspend
+/// and unsuspend flip the flag; terminate and cancel end the state (its running activities,
+/// bookmarks and timers go). Entries apply in arrival order, except that a message its Receive
+/// takes now needs a host of the definition: suspend and unsuspend after it wait for that host
+/// too, while terminate and cancel still end the instance (the message is then rejected, as
+/// the instance ended first) so an operator can always stop an instance no host runs.
+struct OperatorChange {
+    private(set) var snapshot: InstanceSnapshot
+    private(set) var applied: [Int64] = []
+    /// Whether a message that needs a host waits before the entries still to come.
+    private var waitingForHost = false
+
+    init(record: InstanceRecord) {
+        snapshot = InstanceSnapshot(
+            state: record.state, status: record.status, isSuspended: record.summary.isSuspended,
+            nextTimerAt: record.summary.nextTimerAt, keys: record.keys, bookmarks: record.bookmarks,
+            promotedProperties: record.promotedProperties, fault: record.summary.fault,
+            blockedReason: record.summary.blockedReason)
+    }
+
+    /// Applies the entries it can, in order.
+    mutating func apply(_ entries: [InboxEntry]) {
+        for entry in entries where !snapshot.status.isFinal {
+            switch entry.command {
+            case .message(let operation, _):
+                // A message waits while the instance is suspended or no Receive takes it.
+                let takenNow =
+                    !snapshot.isSuspended && (snapshot.status == .running || snapshot.bookmarks.contains(operation))
+                waitingForHost = waitingForHost || takenNow
+                continue
+            case .suspend where !waitingForHost:
+                snapshot.isSuspended = true
+            case .unsuspend where !waitingForHost:
+                snapshot.isSuspended = false
+            case .suspend, .unsuspend:
+                continue
+            case .terminate(let reason):
+                end(as: .terminated, reason: reason)
+            case .cancel(let reason):
+                end(as: .canceled, reason: reason)
+            }
+            applied.append(entry.id)
+        }
+    }
+
+    private mutating func end(as status: InstanceStatus, reason: String) {
+        // A state that cannot be decoded still ends: its bytes are kept as they are.
+        if let state = try? InstanceState.decode(snapshot.state) {
+            snapshot.state = state.ended(as: status, reason: reason).encoded()
+        }
+        snapshot.status = status
+        snapshot.isSuspended = false
+        snapshot.nextTimerAt = nil
+        snapshot.bookmarks = []
+        if status == .terminated { snapshot.fault = snapshot.fault ?? reason }
+    }
+}

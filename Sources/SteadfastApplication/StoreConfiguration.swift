@@ -1,0 +1,76 @@
+import Foundation
+import SteadfastSQLite
+import SteadfastStore
+
+/// How durable a commit is before it returns.
+public enum Durability: String, Sendable, Hashable, CaseIterable {
+    /// Every commit reaches the disk (SQLite `synchronous=FULL`).
+    case full
+    /// Faster; a power cut may lose the last commits, a process crash loses nothing.
+    case normal
+}
+
+/// How to open an instance store: its URL and the options every store takes. The one place that
+/// knows which store serves which URL scheme.
+public struct StoreConfiguration: Sendable {
+    /// `sqlite:PATH`, `sqlite::memory:`, or `postgres://…`.
+    public var url: String
+    public var encoding: StateEncoding
+    /// States smaller than this many bytes are stored plain.
+    public var compressionThreshold: Int
+    /// How durable a commit is before it returns.
+    public var durability: Durability
+    public var clock: StoreClock
+
+    /// The store URL used when none is given: `$STEADFAST_STORE`, else `sqlite:steadfast.db`.
+    public static var defaultURL: String {
+        let fromEnvironment = ProcessInfo.processInfo.environment["STEADFAST_STORE"] ?? ""
+        return fromEnvironment.trimmingCharacters(in: .whitespaces).isEmpty ? "sqlite:steadfast.db" : fromEnvironment
+    }
+
+    public init(
+        url: String = StoreConfiguration.defaultURL, encoding: StateEncoding = .gzip, compressionThreshold: Int = 1024,
+        durability: Durability = .full, clock: @escaping StoreClock = { Date() }
+    ) {
+        self.url = url
+        self.encoding = encoding
+        self.compressionThreshold = compressionThreshold
+        self.durability = durability
+        self.clock = clock
+    }
+
+    /// Opens the store. With `mustExist`, a SQLite file that is not there is an error rather than
+    /// a new, empty store: inspecting or changing instances in the wrong folder should say so.
+    public func open(mustExist: Bool = false) async throws(ApplicationError) -> any InstanceStore {
+        do {
+            let location = try StoreLocation(parsing: url)
+            guard compressionThreshold >= 0 else {
+                throw ApplicationError(
+                    .invalidInput, "the compression threshold must be 0 or more bytes, not \(compressionThreshold)")
+            }
+            let options = InstanceStoreOptions(
+                encoding: StateEncodingOptions(encoding: encoding, compressionThreshold: compressionThreshold),
+                clock: clock)
+            switch location {
+            case .postgres:
+                throw ApplicationError(
+                    .invalidStoreURL,
+                    "'\(url)' is a PostgreSQL URL, but the PostgreSQL store is not in this build yet; use a SQLite "
+                        + "store (sqlite:PATH).")
+            case .sqliteFile(let path):
+                if mustExist && !FileManager.default.fileExists(atPath: path) {
+                    throw ApplicationError(
+                        .storeNotFound,
+                        "there is no store at '\(path)' (store \(url)); name an existing store with --store "
+                            + "sqlite:PATH, or set STEADFAST_STORE.")
+                }
+                fallthrough
+            case .sqliteMemory:
+                return try await SQLiteInstanceStore(
+                    location: location, options: options, sqliteOptions: SQLiteStoreOptions(synchronous: durability == .full ? .full : .normal))
+            }
+        } catch {
+            throw ApplicationError(error)
+        }
+    }
+}

@@ -1,0 +1,379 @@
+import Foundation
+import SteadfastCore
+import SteadfastHost
+import SteadfastStore
+
+/// The engine's operations, shared by every front end (`wf`, the HTTP API): they parse nothing
+/// and print nothing; they take typed input and return views or throw ``ApplicationError``.
+public struct WorkflowService: Sendable {
+    public let store: any InstanceStore
+    /// How often a wait looks at the store.
+    public var pollInterval: Duration = .milliseconds(10)
+    /// The host id of the short-lived lock owner an operator's command uses to apply itself to
+    /// an instance no host holds.
+    public var operatorHostID = "wf-operator-\(ProcessInfo.processInfo.processIdentifier)"
+    private let clock: StoreClock
+
+    public init(store: any InstanceStore, clock: @escaping StoreClock = { Date() }) {
+        self.store = store
+        self.clock = clock
+    }
+
+    // MARK: Queries
+
+    /// The instance a full id or a unique id prefix (the 8 characters progress lines print) names.
+    public func resolveID(_ text: String) async throws(ApplicationError) -> UUID {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let id = UUID(uuidString: trimmed) { return id }
+        guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw ApplicationError(
+                .invalidInput,
+                "'\(text)' is not an instance id: give the id (a UUID) or a unique prefix of it, such as the 8 "
+                    + "characters progress lines print (list them with `wf instances`)")
+        }
+        let matches = try await call { try await store.listInstances(InstanceQuery(idPrefix: trimmed, limit: 2)) }
+        switch matches.count {
+        case 0: throw ApplicationError(.instanceNotFound, "no instance id starts with '\(trimmed)'")
+        case 1: return matches[0].id
+        default:
+            throw ApplicationError(
+                .ambiguousID, "more than one instance id starts with '\(trimmed)'; give more characters of the id")
+        }
+    }
+
+    /// One instance. An instance whose state bytes cannot even be decompressed is shown from its
+    /// listing metadata, with the reason.
+    public func show(_ id: UUID) async throws(ApplicationError) -> InstanceView {
+        do {
+            return InstanceView(record: try await store.readInstance(id), now: clock())
+        } catch let error as InstanceStoreError where error.code == .corruptState {
+            let summary = try? await store.listInstances(InstanceQuery(idPrefix: id.uuidString, limit: 1)).first
+            guard let summary else { throw ApplicationError(error) }
+            return InstanceView(summary: summary, stateError: error.message, now: clock())
+        } catch {
+            throw ApplicationError(error)
+        }
+    }
+
+    /// A page of instances, newest-updated first, and the token that continues it (nil on the
+    /// last page). An instance whose state cannot be read is listed with the reason.
+    public func list(_ query: InstanceQuery, continuation: String? = nil) async throws(ApplicationError)
+        -> InstancePage
+    {
+        var query = query
+        if let continuation { query.after = try InstancePage.cursor(from: continuation) }
+        let limit = query.limit ?? 100
+        guard limit > 0 else { throw ApplicationError(.invalidInput, "the limit must be at least 1, not \(limit)") }
+        query.limit = limit
+        let summaries = try await call { try await store.listInstances(query) }
+        var views: [InstanceView] = []
+        for summary in summaries {
+            do {
+                views.append(InstanceView(record: try await store.readInstance(summary.id), now: clock()))
+            } catch let error as InstanceStoreError where error.code == .instanceNotFound {
+                continue  // deleted since it was listed
+            } catch {
+                views.append(InstanceView(summary: summary, stateError: ApplicationError(error).message, now: clock()))
+            }
+        }
+        let next = summaries.count == limit ? summaries.last.map { InstancePage.token(after: $0) } : nil
+        return InstancePage(instances: views, continuation: next)
+    }
+
+    /// Everything sent to the instance that it still keeps, oldest first: applied commands and
+    /// messages (its history of commands), rejected ones with their reason, and what waits.
+    public func history(_ id: UUID) async throws(ApplicationError) -> [InboxEntryView] {
+        _ = try await show(id)
+        return try await call { try await store.inbox(for: id, pendingOnly: false).map(InboxEntryView.init) }
+    }
+
+    // MARK: Control commands
+
+    /// Stores a control command for the instance, whoever holds it, then waits as asked. When no
+    /// live host holds the instance, the command is applied here at once (a control command
+    /// needs no definition), unless a message that must be applied first waits for a host of
+    /// the instance's definition.
+    public func control(
+        _ id: UUID, _ command: InboxEntry.Command, clientID: String? = nil, wait: WaitCondition = .applied,
+        timeout: Duration = .seconds(30)
+    ) async throws(ApplicationError) -> CommandOutcome {
+        precondition(command.isControl, "control(_:_:) takes control commands; send messages with send")
+        let entry = try await call { try await store.enqueue(command, for: id, clientID: clientID) }
+        try await applyWithoutHost(id)
+        return try await self.wait(for: entry, until: wait, timeout: timeout, session: nil)
+    }
+
+    /// Applies an instance's pending control commands as an operator when no live host holds it:
+    /// locks it as a short-lived owner, applies the entries in order (see ``OperatorChange`` for
+    /// a message only a host can apply), and saves once. Nothing to apply
+    /// leaves the instance untouched (its version does not change).
+    func applyWithoutHost(_ id: UUID) async throws(ApplicationError) {
+        try await call {
+            let owner = try await store.createLockOwner(hostID: operatorHostID, lockDuration: .seconds(30))
+            do {
+                try await applyControl(id, owner: owner.id)
+            } catch {
+                try? await store.deleteLockOwner(owner.id)
+                throw error
+            }
+            try await store.deleteLockOwner(owner.id)
+        }
+    }
+
+    private func applyControl(_ id: UUID, owner: UUID) async throws {
+        let loaded: LoadedInstance
+        do {
+            loaded = try await store.loadInstance(id, owner: owner)
+        } catch let error as InstanceStoreError where error.code == .instanceLocked {
+            return  // a live host holds it: that host applies the command from its inbox
+        }
+        let record = loaded.record
+        var change = OperatorChange(record: record)
+        change.apply(loaded.inbox)
+        guard !change.applied.isEmpty else { return }  // deleting the owner releases the lock
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: id, owner: owner, expectedVersion: record.version, snapshot: change.snapshot,
+                appliedEntryIDs: change.applied, lockAction: change.snapshot.status.isFinal ? .complete : .unlock))
+    }
+
+    // MARK: Messages
+
+    /// Delivers a message routed by its correlation key through `session`'s host (which knows
+    /// the definitions and their keys), then waits as asked.
+    public func send(
+        _ operation: String, body: JSONValue, clientID: String? = nil, through session: HostSession,
+        wait: WaitCondition = .applied, timeout: Duration = .seconds(30)
+    ) async throws(ApplicationError) -> CommandOutcome {
+        let delivery = try await call {
+            try await session.host.send(operation: operation, body: body, clientID: clientID)
+        }
+        return try await self.wait(for: delivery.entry, until: wait, timeout: timeout, session: session)
+    }
+
+    /// Delivers a message to an instance by id, whoever holds it; `session`'s host loads the
+    /// instance when it can run it now.
+    public func resume(
+        _ id: UUID, operation: String, body: JSONValue, clientID: String? = nil, through session: HostSession?,
+        wait: WaitCondition = .applied, timeout: Duration = .seconds(30)
+    ) async throws(ApplicationError) -> CommandOutcome {
+        let entry = try await call {
+            if let session {
+                return try await session.host.deliver(to: id, operation: operation, body: body, clientID: clientID)
+            }
+            return try await store.enqueueMessage(for: id, operation: operation, body: Data(body.jsonText.utf8), clientID: clientID)
+        }
+        return try await self.wait(for: entry, until: wait, timeout: timeout, session: session)
+    }
+
+    // MARK: Instances run here
+
+    /// Waits until the instance has finished, on this host or another one, and returns its view
+    /// (nil when another host finished it and the completion action deleted it).
+    public func waitUntilFinished(_ id: UUID, session: HostSession?) async throws(ApplicationError) -> InstanceView? {
+        while true {
+            if let state = session?.finalState(of: id), state.status.isFinal {
+                return try await view(of: id, session: session)
+            }
+            guard let record = try await call({ try await readIfPresent(id) }) else {
+                return try await view(of: id, session: session)
+            }
+            if record.status.isFinal { return InstanceView(record: record, now: clock()) }
+            try? await Task.sleep(for: pollInterval * 5)
+        }
+    }
+
+    /// The instance as stored, or — when the completion action deleted its rows — as it ended on
+    /// `session`'s host; nil when neither is known.
+    public func view(of id: UUID, session: HostSession?) async throws(ApplicationError) -> InstanceView? {
+        if let record = try await call({ try await readIfPresent(id) }) { return InstanceView(record: record, now: clock()) }
+        return session?.finalState(of: id).map(InstanceView.init(deleted:))
+    }
+
+    // MARK: Administration
+
+    /// Deletes one instance that no live host holds, whatever its state bytes.
+    public func delete(_ id: UUID) async throws(ApplicationError) {
+        try await call { try await store.deleteInstance(id) }
+    }
+
+    /// Deletes (or, with `dryRun`, lists) the instances the filter selects that no live host holds.
+    public func purge(_ filter: PurgeFilter, dryRun: Bool) async throws(ApplicationError) -> PurgeResult {
+        if dryRun {
+            let ids = try await call { try await store.purgeCandidates(filter) }
+            return PurgeResult(count: ids.count, dryRun: true, ids: ids.map(\.uuidString))
+        }
+        let count = try await call { try await store.purgeInstances(filter) }
+        return PurgeResult(count: count, dryRun: false, ids: nil)
+    }
+
+    public func completionAction() async throws(ApplicationError) -> InstanceCompletionAction {
+        try await call { try await store.completionAction() }
+    }
+
+    public func setCompletionAction(_ action: InstanceCompletionAction) async throws(ApplicationError) {
+        try await call { try await store.setCompletionAction(action) }
+    }
+
+    // MARK: Waiting
+
+    /// Waits until `condition` holds for what `entry` asked, or `timeout` passes (then the entry
+    /// stays queued and the error says so). A message that no open Receive takes while no host
+    /// holds its instance returns at once, saying what it waits for, instead of waiting out the
+    /// timeout.
+    func wait(
+        for entry: InboxEntry, until condition: WaitCondition, timeout: Duration, session: HostSession?
+    ) async throws(ApplicationError) -> CommandOutcome {
+        let id = entry.instanceID
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let current = try await call { try await store.inboxEntry(entry.id) }
+            let record = try await call { try await readIfPresent(id) }
+            let finalState = session?.finalState(of: id)
+            let view = record.map { InstanceView(record: $0, now: clock()) } ?? finalState.map(InstanceView.init(deleted:))
+            // An entry is gone only with its instance: the completion action deleted it, after the
+            // save that applied the entry.
+            var shown = current ?? entry
+            if current == nil && record == nil && condition != .accepted { shown.state = .applied }
+            var outcome = CommandOutcome(entry: InboxEntryView(shown), instance: view)
+            if let current, current.state == .rejected {
+                throw ApplicationError(
+                    .rejected,
+                    "instance \(id) will not apply \(Self.describe(current)) (entry \(current.id)): "
+                        + (current.reason ?? "no reason recorded"))
+            }
+            if condition == .accepted { return outcome }
+            let applied = current == nil || current?.state == .applied
+            let status = record?.status ?? finalState?.status
+            let finished = record == nil || status?.isFinal == true
+            switch condition {
+            case .accepted: return outcome
+            case .applied where applied, .completed where finished:
+                return outcome
+            case .idle where applied && (finished || status == .idle):
+                return outcome
+            default:
+                break
+            }
+            if !applied, let record, let waiting = Self.waitsWithoutHost(current ?? entry, record, now: clock()) {
+                outcome.waiting = waiting
+                return outcome
+            }
+            guard ContinuousClock.now < deadline else {
+                throw ApplicationError(
+                    .timeout,
+                    "instance \(id) did not reach '\(condition.rawValue)' within \(timeout) for \(Self.describe(entry)); "
+                        + "it stays stored (inbox entry \(entry.id)) and will be applied when a host runs the instance")
+            }
+            try? await Task.sleep(for: pollInterval)
+        }
+    }
+
+    /// Why a pending message cannot be applied now by anyone, when no live host holds its
+    /// instance: it is suspended, or no open Receive takes it. Nil when a host may apply it.
+    static func waitsWithoutHost(_ entry: InboxEntry, _ record: InstanceRecord, now: Date) -> String? {
+        guard case .message(let operation, _) = entry.command, record.summary.liveLock(at: now) == nil else {
+            return nil
+        }
+        if let blocked = record.summary.blockedReason { return "instance \(record.id) \(blocked)" }
+        if record.summary.isSuspended {
+            return "instance \(record.id) is suspended; the message is applied after `wf unsuspend`"
+        }
+        guard record.status != .running, !record.bookmarks.contains(operation) else { return nil }
+        let open = record.bookmarks.sorted().map { "'\($0)'" }.joined(separator: ", ")
+        return "instance \(record.id) is not waiting for '\(operation)' now"
+            + (open.isEmpty ? "" : " (it waits for \(open))")
+            + "; the message waits in its inbox and is delivered when a Receive for it opens"
+    }
+
+    static func describe(_ entry: InboxEntry) -> String {
+        switch entry.command {
+        case .message(let operation, _): "the message '\(operation)'"
+        default: "the \(entry.command.kind) command"
+        }
+    }
+
+    private func readIfPresent(_ id: UUID) async throws -> InstanceRecord? {
+        do {
+            return try await store.readInstance(id)
+        } catch let error as InstanceStoreError where error.code == .instanceNotFound {
+            return nil
+        }
+    }
+
+    /// Runs a call to the layers below, turning whatever it throws into an ``ApplicationError``.
+    func call<T>(_ body: () async throws -> T) async throws(ApplicationError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw ApplicationError(error)
+        }
+    }
+}
+
+extension InstanceSummary {
+    /// The lock, if it is still live at `now`.
+    func liveLock(at now: Date) -> InstanceLock? {
+        guard let lock, lock.expiresAt > now else { return nil }
+        return lock
+    }
+}
+
+/// How long a command waits: until it is stored, applied, the instance is idle again, or it
+/// has finished.
+public enum WaitCondition: String, Sendable, Hashable, Codable, CaseIterable {
+    case accepted, applied, idle, completed
+}
+
+/// What a message or command became: its inbox entry, and the instance when the wait ended.
+public struct CommandOutcome: Codable, Sendable, Hashable {
+    public var entry: InboxEntryView
+    /// The instance; nil when it is gone and its final state was not seen here.
+    public var instance: InstanceView?
+    /// Set when the wait ended early because the message cannot be applied now: what it waits for.
+    public var waiting: String?
+}
+
+/// One page of a listing.
+public struct InstancePage: Codable, Sendable, Hashable {
+    public var instances: [InstanceView]
+    /// Pass it back to get the next page; null on the last page.
+    public var continuation: String?
+
+    private enum CodingKeys: String, CodingKey { case instances, continuation }
+
+    public init(instances: [InstanceView], continuation: String?) {
+        self.instances = instances
+        self.continuation = continuation
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(instances, forKey: .instances)
+        try container.encode(continuation, forKey: .continuation)
+    }
+
+    static func token(after summary: InstanceSummary) -> String {
+        let text = "\(Int64((summary.updatedAt.timeIntervalSince1970 * 1000).rounded(.down))):\(summary.id.uuidString)"
+        return Data(text.utf8).base64EncodedString()
+    }
+
+    static func cursor(from token: String) throws(ApplicationError) -> InstanceCursor {
+        let invalid = ApplicationError(
+            .invalidInput, "'\(token)' is not a continuation token; pass the one the previous page returned")
+        guard let data = Data(base64Encoded: token) else { throw invalid }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":")
+        guard parts.count == 2, let millis = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
+            throw invalid
+        }
+        return InstanceCursor(updatedAt: Date(timeIntervalSince1970: Double(millis) / 1000), id: id)
+    }
+}
+
+/// What a purge removed (or, on a dry run, would remove).
+public struct PurgeResult: Codable, Sendable, Hashable {
+    public var count: Int
+    public var dryRun: Bool
+    /// The ids, on a dry run.
+    public var ids: [String]?
+}

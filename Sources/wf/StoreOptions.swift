@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SteadfastApplication
+import SteadfastStore
+
+/// `--store URL`: every command that reads or changes instances.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The instance store: sqlite:PATH (relative to the working folder, or absolute). "
+                + "Default: $STEADFAST_STORE, else sqlite:steadfast.db.",
+            valueName: "URL"))
+    var store: String = StoreConfiguration.defaultURL
+
+    var configuration: StoreConfiguration { StoreConfiguration(url: store) }
+}
+
+/// How new states are written and how durable a commit is: only for commands that write states.
+struct WriteOptions: ParsableArguments {
+    @Option(help: "How new states are stored: gzip (zlib, above the threshold) or none. Old rows keep theirs.")
+    var encoding: EncodingOption = .gzip
+
+    @Option(help: ArgumentHelp("States smaller than this are stored plain whatever --encoding says.", valueName: "BYTES"))
+    var compressionThreshold: Int = 1024
+
+    @Option(
+        help: ArgumentHelp(
+            "SQLite durability: full (every commit reaches the disk before the save returns) or normal "
+                + "(faster; a power cut may lose the last commits, a process crash loses nothing).",
+            valueName: "full|normal"))
+    var synchronous: SynchronousOption = .full
+
+    func validate() throws {
+        guard compressionThreshold >= 0 else {
+            throw ValidationError("--compression-threshold must be 0 or more bytes, not \(compressionThreshold).")
+        }
+    }
+
+    func configure(_ configuration: StoreConfiguration) -> StoreConfiguration {
+        var configuration = configuration
+        configuration.encoding = encoding == .gzip ? .gzip : .none
+        configuration.compressionThreshold = compressionThreshold
+        configuration.durability = synchronous == .full ? .full : .normal
+        return configuration
+    }
+}
+
+/// Opens the store, runs `body` with the operations over it, and closes it whatever happens.
+/// Errors are reported as every command reports them.
+func withService<T>(
+    _ configuration: StoreConfiguration, json: Bool, mustExist: Bool = true,
+    _ body: (WorkflowService) async throws -> T
+) async throws -> T {
+    try await reportingErrors(json: json) {
+        let store = try await configuration.open(mustExist: mustExist)
+        do {
+            let result = try await body(WorkflowService(store: store))
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+}
+
+enum EncodingOption: String, CaseIterable, ExpressibleByArgument {
+    case gzip, none
+}
+
+enum SynchronousOption: String, CaseIterable, ExpressibleByArgument {
+    case full, normal
+}
+
+extension InstanceCompletionAction: ExpressibleByArgument {}
