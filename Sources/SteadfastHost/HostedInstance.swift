@@ -90,6 +90,8 @@ actor HostedInstance {
         case .timers:
             guard !suspended else { return }
             result = instance.resumeDueTimers(now: now)
+            // A timer may open the Receive a waiting message is for.
+            guard await applyInbox(&result, now: now) else { return }
         case .asyncCompleted(let call, let outcome):
             asyncTasks[call] = nil
             do {
@@ -97,6 +99,7 @@ actor HostedInstance {
             } catch {
                 return
             }
+            guard await applyInbox(&result, now: now) else { return }
         case .idle(let persist, let eventGeneration):
             guard eventGeneration == generation else { return }
             if persist {

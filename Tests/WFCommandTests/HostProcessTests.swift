@@ -56,7 +56,7 @@ import Testing
         let stdout: URL
         let stderr: URL
 
-        init(_ fixture: StoreFixture, hostID: String, definitions: URL) throws {
+        init(_ fixture: StoreFixture, hostID: String, definitions: URL, detection: String = "0.2") throws {
             let binary = try #require(WFBinary.url, "the wf binary was not found next to the test bundle")
             stdout = fixture.folder.appendingPathComponent("\(hostID).out")
             stderr = fixture.folder.appendingPathComponent("\(hostID).err")
@@ -65,7 +65,7 @@ import Testing
             process = Process()
             process.executableURL = binary
             process.arguments = [
-                "serve", "--definitions", definitions.path, "--store", fixture.url, "--host-id", hostID, "--detection-period", "0.2", "--lock-renewal", "1", "--time-to-unload", "60",
+                "serve", "--definitions", definitions.path, "--store", fixture.url, "--host-id", hostID, "--detection-period", detection, "--lock-renewal", "1", "--time-to-unload", "60",
             ]
             process.currentDirectoryURL = fixture.folder
             process.standardOutput = try FileHandle(forWritingTo: stdout)

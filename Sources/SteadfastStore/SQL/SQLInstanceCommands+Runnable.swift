@@ -40,6 +40,7 @@ extension SQLInstanceCommands {
             """,
             [.time(now)] + hosted.parameters + [.time(now)]
         )
+        if let definitions { try markBlocked(hosting: definitions, now: now, on: db) }
         var claimed: [LoadedInstance] = []
         for row in candidates where claimed.count < limit {
             let id = try row.uuid(0)
@@ -48,6 +49,29 @@ extension SQLInstanceCommands {
             }
         }
         return claimed
+    }
+
+    /// Marks as blocked the instances with work now whose definition name a host with
+    /// `definitions` runs, but not their exact version and content (edited without a new
+    /// version, or a version no longer deployed): they wait, shown as blocked, instead of being
+    /// faulted. Neither locked nor versioned; the next save of the instance clears the mark.
+    func markBlocked(hosting definitions: Set<DefinitionIdentity>, now: Date, on db: any SQLConnection) throws {
+        let names = Set(definitions.map(\.name)).sorted()
+        guard !names.isEmpty else { return }
+        let hosted = DefinitionIdentity.filter(definitions)
+        try db.execute(
+            """
+            UPDATE instances SET blocked_reason = 'waits for a host of its definition ' || definition_name
+                || ' version ' || definition_version || ' (fingerprint ' || definition_fingerprint
+                || '): the hosts of ' || definition_name || ' run other versions or content'
+            WHERE id IN (
+                SELECT i.id FROM instances i
+                WHERE \(Self.candidateConditions) AND i.blocked_reason IS NULL
+                AND i.definition_name IN (\(Self.placeholders(names.count))) AND NOT \(hosted.sql)
+                AND \(Self.hasWorkNow))
+            """,
+            [.time(now)] + names.map(SQLValue.text) + hosted.parameters + [.time(now)]
+        )
     }
 
     /// Whether an instance of `definitions` is runnable now (what detection would claim), read
