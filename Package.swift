@@ -49,7 +49,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "InstanceStoreContract", dependencies: ["SteadfastStore", "SteadfastCore"], swiftSettings: swiftSettings),
+            name: "InstanceStoreContract", dependencies: ["SteadfastStore", "SteadfastCore"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "SteadfastSQLiteTests",
             dependencies: ["SteadfastSQLite", "SteadfastStore", "SteadfastCore", "InstanceStoreContract"],

@@ -23,8 +23,5 @@ out="$here/../../Sources/SteadfastSQLite/Migrations/SQLiteSchema+Embedded.swift"
     echo "    ]"
     echo "}"
 } >"$out.tmp"
-# swift-format wants no comma after the last element: drop the last "        ),"'s comma.
-last=$(grep -n '^        ),$' "$out.tmp" | tail -1 | cut -d: -f1)
-sed "${last}s/),/)/" "$out.tmp" >"$out"
-rm "$out.tmp"
+mv "$out.tmp" "$out"
 echo "wrote $out"

@@ -20,7 +20,9 @@ public final class HostSession: Sendable {
         self.host = WorkflowHost(
             store: store, catalog: catalog, options: options,
             onEvent: { event in
-                if case .finished(let id, let state) = event, let uuid = UUID(uuidString: id) { box.record(uuid, state) }
+                if case .finished(let id, let state) = event, let uuid = UUID(uuidString: id) {
+                    box.record(uuid, state)
+                }
                 onEvent(event)
             }, clock: clock)
         self.box = box

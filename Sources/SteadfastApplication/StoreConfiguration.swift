@@ -67,7 +67,8 @@ public struct StoreConfiguration: Sendable {
                 fallthrough
             case .sqliteMemory:
                 return try await SQLiteInstanceStore(
-                    location: location, options: options, sqliteOptions: SQLiteStoreOptions(synchronous: durability == .full ? .full : .normal))
+                    location: location, options: options,
+                    sqliteOptions: SQLiteStoreOptions(synchronous: durability == .full ? .full : .normal))
             }
         } catch {
             throw ApplicationError(error)

@@ -161,7 +161,8 @@ public struct WorkflowService: Sendable {
             if let session {
                 return try await session.host.deliver(to: id, operation: operation, body: body, clientID: clientID)
             }
-            return try await store.enqueueMessage(for: id, operation: operation, body: Data(body.jsonText.utf8), clientID: clientID)
+            return try await store.enqueueMessage(
+                for: id, operation: operation, body: Data(body.jsonText.utf8), clientID: clientID)
         }
         return try await self.wait(for: entry, until: wait, timeout: timeout, session: session)
     }
@@ -186,7 +187,9 @@ public struct WorkflowService: Sendable {
     /// The instance as stored, or — when the completion action deleted its rows — as it ended on
     /// `session`'s host; nil when neither is known.
     public func view(of id: UUID, session: HostSession?) async throws(ApplicationError) -> InstanceView? {
-        if let record = try await call({ try await readIfPresent(id) }) { return InstanceView(record: record, now: clock()) }
+        if let record = try await call({ try await readIfPresent(id) }) {
+            return InstanceView(record: record, now: clock())
+        }
         return session?.finalState(of: id).map(InstanceView.init(deleted:))
     }
 
@@ -230,7 +233,8 @@ public struct WorkflowService: Sendable {
             let current = try await call { try await store.inboxEntry(entry.id) }
             let record = try await call { try await readIfPresent(id) }
             let finalState = session?.finalState(of: id)
-            let view = record.map { InstanceView(record: $0, now: clock()) } ?? finalState.map(InstanceView.init(deleted:))
+            let view =
+                record.map { InstanceView(record: $0, now: clock()) } ?? finalState.map(InstanceView.init(deleted:))
             // An entry is gone only with its instance: the completion action deleted it, after the
             // save that applied the entry.
             var shown = current ?? entry

@@ -22,4 +22,3 @@ extension SteadfastCore.InstanceState {
             fault: fault?.description ?? terminationReason)
     }
 }
-

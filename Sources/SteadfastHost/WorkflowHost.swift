@@ -309,7 +309,8 @@ public actor WorkflowHost {
         var snapshot = instance.state.snapshot(suspended: false)
         snapshot.keys.formUnion(keys)
         let record = try await store.createInstance(
-            CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot))
+            CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot)
+        )
         let hosted = HostedInstance(
             id: id, instance: instance, version: record.version, suspended: false, host: self, options: options)
         register(id, hosted)
@@ -344,7 +345,7 @@ public actor WorkflowHost {
         let instance: WorkflowInstance
         do {
             instance = try WorkflowInstance(definition: definition, encodedState: record.state)
-        } catch where error.code == .definitionMismatch {
+        } catch  where error.code == .definitionMismatch {
             block(record, reason: error.message)
             return false
         } catch {
@@ -449,7 +450,8 @@ public actor WorkflowHost {
                 token = look.token
                 if look.changed {
                     let earlier = look.nextTimerDueTime.map {
-                        ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date))) < (detectionDueAt ?? .now)
+                        ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date)))
+                            < (detectionDueAt ?? .now)
                     }
                     if look.runnableNow || earlier == true { detectionSleeper?.cancel() }
                 }

@@ -76,7 +76,8 @@ public final class SQLiteInstanceStore: InstanceStore {
                 throw error
             }
             self.reader = SQLiteWorker(
-                connection: readConnection, maxBatch: sqliteOptions.maxBatchSize, name: "steadfast-sqlite-read \(location)",
+                connection: readConnection, maxBatch: sqliteOptions.maxBatchSize,
+                name: "steadfast-sqlite-read \(location)",
                 begin: "BEGIN")
             do {
                 try await reader.standalone { db in

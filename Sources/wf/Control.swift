@@ -118,7 +118,9 @@ struct Purge: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     @Flag(help: "Only completed instances (keep faulted, canceled and terminated ones).") var completed = false
-    @Option(help: ArgumentHelp("Only instances last updated longer ago than this: 7d, 12h, 30m, P7D.", valueName: "DURATION"))
+    @Option(
+        help: ArgumentHelp(
+            "Only instances last updated longer ago than this: 7d, 12h, 30m, P7D.", valueName: "DURATION"))
     var olderThan: String?
     @Option(help: ArgumentHelp("Only instances of this definition.", valueName: "NAME")) var definition: String?
     @Flag(help: "List what would be deleted; delete nothing.") var dryRun = false
@@ -126,7 +128,8 @@ struct Purge: AsyncParsableCommand {
     func validate() throws { _ = try olderThan.map { try Values.age($0, option: "--older-than") } }
 
     func run() async throws {
-        var filter = PurgeFilter(statuses: completed ? [.completed] : InstanceStatus.finished, definitionName: definition)
+        var filter = PurgeFilter(
+            statuses: completed ? [.completed] : InstanceStatus.finished, definitionName: definition)
         if let olderThan {
             let age = try Values.age(olderThan, option: "--older-than")
             filter.updatedBefore = Date().addingTimeInterval(-Double(age.components.seconds))
@@ -140,7 +143,9 @@ struct Purge: AsyncParsableCommand {
             print("Would purge \(result.count) instance\(result.count == 1 ? "" : "s").")
             for id in result.ids ?? [] { print(id) }
         } else {
-            print("Purged \(result.count) \(completed ? "completed" : "finished") instance\(result.count == 1 ? "" : "s").")
+            print(
+                "Purged \(result.count) \(completed ? "completed" : "finished") instance\(result.count == 1 ? "" : "s")."
+            )
         }
     }
 }

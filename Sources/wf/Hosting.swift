@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
+import ServiceLifecycle
 import SteadfastApplication
 import SteadfastCore
 import SteadfastHost
 import SteadfastStore
-import Logging
-import ServiceLifecycle
 import UnixSignals
 
 /// The host's idle, lock and detection settings, shared by `run`, `send`, `resume-bookmark` and
@@ -14,7 +14,9 @@ struct HostingOptions: ParsableArguments {
     @Option(help: "The name this host registers under as a lock owner (default: wf-HOSTNAME-PID).")
     var hostID: String = "wf-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
 
-    @Option(help: ArgumentHelp("Save an idle instance after this long, keeping it loaded (default: never).", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Save an idle instance after this long, keeping it loaded (default: never).", valueName: "SECONDS"))
     var timeToPersist: Double?
 
     @Option(
@@ -26,7 +28,9 @@ struct HostingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Time between renewals of this host's lock.", valueName: "SECONDS"))
     var lockRenewal: Double = 30
 
-    @Option(help: ArgumentHelp("Time between polls for runnable instances; shortened for imminent timers.", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Time between polls for runnable instances; shortened for imminent timers.", valueName: "SECONDS"))
     var detectionPeriod: Double = 5
 
     @Option(help: "When an instance is locked by another host: noRetry, basicRetry or aggressiveRetry.")
@@ -43,15 +47,20 @@ struct HostingOptions: ParsableArguments {
     }
 
     func hostOptions(defaultTimeToUnload: Double) throws -> HostOptions {
-        guard maxInstances >= 1 else { throw ValidationError("--max-instances must be at least 1, not \(maxInstances).") }
+        guard maxInstances >= 1 else {
+            throw ValidationError("--max-instances must be at least 1, not \(maxInstances).")
+        }
         let renewal = try Values.seconds(lockRenewal, option: "--lock-renewal")
         let detection = try Values.seconds(detectionPeriod, option: "--detection-period")
-        guard renewal >= .milliseconds(100) else { throw ValidationError("--lock-renewal must be at least 0.1 seconds.") }
+        guard renewal >= .milliseconds(100) else {
+            throw ValidationError("--lock-renewal must be at least 0.1 seconds.")
+        }
         guard detection >= .milliseconds(1) else {
             throw ValidationError("--detection-period must be at least 0.001 seconds.")
         }
         var options = HostOptions(
-            hostID: hostID, timeToPersist: try timeToPersist.map { try Values.seconds($0, option: "--time-to-persist") },
+            hostID: hostID,
+            timeToPersist: try timeToPersist.map { try Values.seconds($0, option: "--time-to-persist") },
             timeToUnload: try Values.seconds(timeToUnload ?? defaultTimeToUnload, option: "--time-to-unload"),
             hostLockRenewalPeriod: renewal, runnableInstancesDetectionPeriod: detection,
             maxConcurrentInstances: maxInstances)
@@ -82,7 +91,9 @@ struct HostingOptions: ParsableArguments {
             }
             let time = InstanceView.iso8601(Date())
             if jsonLines {
-                var object: [String: JSONValue] = ["time": .string(time), "level": .string(level), "message": .string(text)]
+                var object: [String: JSONValue] = [
+                    "time": .string(time), "level": .string(level), "message": .string(text),
+                ]
                 if let instance { object["instance"] = .string(instance) }
                 write(JSONValue.object(object).jsonText)
             } else {
@@ -101,7 +112,8 @@ struct HostingOptions: ParsableArguments {
         case .rejected(let id, let entry, let reason): ("warning", id, "inbox entry \(entry) rejected: \(reason)")
         case .blocked(let id, let reason): ("warning", id, "blocked: \(reason)")
         case .detectionFailed(let reason): ("error", nil, "runnable-instance detection failed: \(reason)")
-        case .unloaded(let id, let next): ("info", id, "saved and unloaded" + (next.map { "; next timer at \($0)" } ?? ""))
+        case .unloaded(let id, let next):
+            ("info", id, "saved and unloaded" + (next.map { "; next timer at \($0)" } ?? ""))
         case .loaded(let id): ("info", id, "loaded")
         case .persisted(let id, let version): verbose ? ("debug", id, "saved (version \(version))") : nil
         case .finished(let id, let state): ("info", id, state.status.rawValue)
@@ -231,7 +243,8 @@ func render(_ view: InstanceView?, json: Bool) throws {
     if json {
         try printJSON(view)
     } else {
-        print(view?.detailText ?? "The instance finished on another host and was deleted (completion action deleteAll).")
+        print(
+            view?.detailText ?? "The instance finished on another host and was deleted (completion action deleteAll).")
     }
 }
 
@@ -266,7 +279,8 @@ func render(_ outcome: CommandOutcome, json: Bool) throws {
 /// `wf send OPERATION --body JSON`: delivers a correlated message.
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Deliver a message, routed by its correlation key; a receive with createsInstance may start an instance.",
+        abstract:
+            "Deliver a message, routed by its correlation key; a receive with createsInstance may start an instance.",
         discussion: """
             The message is stored in the instance's inbox whoever holds the instance, and applied in order by the host \
             that runs it: this process when it can load the instance now, else the host holding it, or any host of its \
@@ -288,7 +302,8 @@ struct Send: AsyncParsableCommand {
         ) { service in
             let body = try message.parsedBody()
             return try await withHost(
-                service, catalog: try definitions.load().catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
+                service, catalog: try definitions.load().catalog,
+                options: try hosting.hostOptions(defaultTimeToUnload: 0),
                 background: message.wait == .completed, onEvent: hosting.eventPrinter()
             ) { session in
                 try await service.send(
@@ -321,7 +336,8 @@ struct ResumeBookmark: AsyncParsableCommand {
             let instance = try await service.resolveID(id)
             let body = try message.parsedBody()
             return try await withHost(
-                service, catalog: try definitions.load().catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
+                service, catalog: try definitions.load().catalog,
+                options: try hosting.hostOptions(defaultTimeToUnload: 0),
                 background: message.wait == .completed, onEvent: hosting.eventPrinter()
             ) { session in
                 try await service.resume(
@@ -344,7 +360,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var writeOptions: WriteOptions
     @OptionGroup var hosting: HostingOptions
-    @Option(help: ArgumentHelp("How progress lines are written on stderr.", valueName: "text|json")) var logFormat: LogFormat = .text
+    @Option(help: ArgumentHelp("How progress lines are written on stderr.", valueName: "text|json")) var logFormat:
+        LogFormat = .text
 
     func run() async throws {
         try await withService(writeOptions.configure(storeOptions.configuration), json: false, mustExist: false) {

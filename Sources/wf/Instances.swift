@@ -26,10 +26,13 @@ struct Instances: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only instances of this definition.", valueName: "NAME"))
     var definition: String?
 
-    @Option(help: ArgumentHelp("Only the instance with this correlation key, e.g. orderId=42.", valueName: "NAME=VALUE"))
+    @Option(
+        help: ArgumentHelp("Only the instance with this correlation key, e.g. orderId=42.", valueName: "NAME=VALUE"))
     var key: String?
 
-    @Option(name: .customLong("where"), help: ArgumentHelp("Only instances whose promoted property has this value.", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong("where"),
+        help: ArgumentHelp("Only instances whose promoted property has this value.", valueName: "NAME=VALUE"))
     var property: String?
 
     @Option(help: ArgumentHelp("Only instances updated at or after this time (ISO-8601).", valueName: "TIME"))
@@ -86,7 +89,8 @@ struct Instances: AsyncParsableCommand {
         if output.json {
             try printJSON(page)
         } else if page.instances.isEmpty {
-            print("No instances\(status.isEmpty && definition == nil && key == nil && property == nil ? "" : " match").")
+            print(
+                "No instances\(status.isEmpty && definition == nil && key == nil && property == nil ? "" : " match").")
         } else {
             print(renderTable(InstanceView.tableHeader, page.instances.map(\.tableRow)))
             if let next = page.continuation { print("(more: --continuation \(next))") }

@@ -16,7 +16,9 @@ enum ExitStatus {
 /// The `--json` flag every command has: stdout gets JSON only, errors included
 /// (`{"error": {"code", "message"}}`).
 struct OutputOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print JSON (and nothing else) on stdout; errors too, as {\"error\": {\"code\", \"message\"}}.")
+    @Flag(
+        name: .long,
+        help: "Print JSON (and nothing else) on stdout; errors too, as {\"error\": {\"code\", \"message\"}}.")
     var json = false
 }
 

@@ -12,9 +12,11 @@ import Testing
         InstanceRecord(
             summary: InstanceSummary(
                 id: UUID(), definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "f"), status: .idle,
-                isSuspended: suspended, version: 3, lock: nil, nextTimerAt: Date(timeIntervalSince1970: 100), fault: nil,
+                isSuspended: suspended, version: 3, lock: nil, nextTimerAt: Date(timeIntervalSince1970: 100),
+                fault: nil,
                 createdAt: Date(), updatedAt: Date()),
-            state: Data("not a state".utf8), stateEncoding: .none, keys: [], bookmarks: bookmarks, promotedProperties: [:])
+            state: Data("not a state".utf8), stateEncoding: .none, keys: [], bookmarks: bookmarks,
+            promotedProperties: [:])
     }
 
     static func entry(_ id: Int64, _ command: InboxEntry.Command) -> InboxEntry {

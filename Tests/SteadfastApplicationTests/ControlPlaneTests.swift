@@ -49,7 +49,9 @@ import Testing
     func configuration() -> StoreConfiguration { StoreConfiguration(url: "sqlite:\(path)") }
 
     /// A host that keeps what it loads for a minute, with its own store connection.
-    func holder(_ definitions: [WorkflowDefinition], id: String = "holder") async throws -> (HostSession, any InstanceStore) {
+    func holder(_ definitions: [WorkflowDefinition], id: String = "holder") async throws -> (
+        HostSession, any InstanceStore
+    ) {
         let store = try await configuration().open()
         var options = HostOptions(hostID: id, timeToUnload: .seconds(60), runnableInstancesDetectionPeriod: .seconds(5))
         options.hostLockRenewalPeriod = .seconds(10)
@@ -97,7 +99,8 @@ import Testing
             third, .terminate(reason: "fraud"), wait: .applied, timeout: .seconds(5))
         #expect(terminated.instance?.status == .terminated)
         #expect(terminated.instance?.terminationReason == "fraud")
-        let canceled = try await service.control(fourth, .cancel(reason: "asked"), wait: .completed, timeout: .seconds(5))
+        let canceled = try await service.control(
+            fourth, .cancel(reason: "asked"), wait: .completed, timeout: .seconds(5))
         #expect(canceled.instance?.status == .canceled)
         await close([hostStore, service.store], [session])
     }
@@ -151,7 +154,8 @@ import Testing
                 timeout: .seconds(5))
             #expect(outcome.entry.clientID == "retry-me")
         }
-        _ = try await service.resume(id, operation: "bump", body: ["id": 1], through: nil, wait: .applied, timeout: .seconds(5))
+        _ = try await service.resume(
+            id, operation: "bump", body: ["id": 1], through: nil, wait: .applied, timeout: .seconds(5))
         let view = try await service.show(id)
         #expect(view.variables?["count"] == 2)
         await close([hostStore, service.store], [session])
@@ -193,7 +197,8 @@ import Testing
         #expect(original.identity != edited.identity)
         let store = try await configuration().open()
         try await store.setCompletionAction(.deleteNothing)
-        var options = HostOptions(hostID: "starter", timeToUnload: .zero, runnableInstancesDetectionPeriod: .milliseconds(100))
+        var options = HostOptions(
+            hostID: "starter", timeToUnload: .zero, runnableInstancesDetectionPeriod: .milliseconds(100))
         options.hostLockRenewalPeriod = .seconds(10)
         let starter = HostSession(store: store, catalog: DefinitionCatalog([original]), options: options)
         try await starter.host.start(background: false)

@@ -1,7 +1,7 @@
 import Foundation
 import InstanceStoreContract
-import SteadfastSQLite
 import SteadfastCore
+import SteadfastSQLite
 import SteadfastStore
 import Synchronization
 import Testing

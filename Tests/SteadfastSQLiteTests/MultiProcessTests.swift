@@ -74,7 +74,8 @@ struct MultiProcessTests {
             let snapshot = InstanceSnapshot(state: Data(), status: .idle, nextTimerAt: Date(timeIntervalSinceNow: -1))
             let record = try await hostA.createInstance(
                 CreateInstanceRequest(
-                    owner: ownerA.id, definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"), snapshot: snapshot)
+                    owner: ownerA.id, definition: DefinitionIdentity(name: "d", version: "1", fingerprint: "test"),
+                    snapshot: snapshot)
             )
             _ = try await hostA.save(
                 SaveRequest(

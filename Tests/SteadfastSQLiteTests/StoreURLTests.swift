@@ -1,6 +1,6 @@
 import Foundation
-import SteadfastSQLite
 import SteadfastCore
+import SteadfastSQLite
 import SteadfastStore
 import Testing
 

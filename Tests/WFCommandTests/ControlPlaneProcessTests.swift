@@ -120,7 +120,8 @@ import Testing
         let server = try HostProcessTests.Serve(fixture, hostID: "server", definitions: definitions, detection: "5")
         // Opened and, within its 0.3 s Delay, bumped: no Receive takes `bump` yet.
         let open = try await fixture.wf(
-            "send", "open", "--body", #"{"id": 7}"#, "--definitions", definitions.path, "--store", fixture.url, "--json")
+            "send", "open", "--body", #"{"id": 7}"#, "--definitions", definitions.path, "--store", fixture.url, "--json"
+        )
         let id = try #require(
             ((try open.json() as? [String: Any])?["entry"] as? [String: Any])?["instanceID"] as? String)
         let early = try await fixture.wf(

@@ -65,7 +65,8 @@ import Testing
             process = Process()
             process.executableURL = binary
             process.arguments = [
-                "serve", "--definitions", definitions.path, "--store", fixture.url, "--host-id", hostID, "--detection-period", detection, "--lock-renewal", "1", "--time-to-unload", "60",
+                "serve", "--definitions", definitions.path, "--store", fixture.url, "--host-id", hostID,
+                "--detection-period", detection, "--lock-renewal", "1", "--time-to-unload", "60",
             ]
             process.currentDirectoryURL = fixture.folder
             process.standardOutput = try FileHandle(forWritingTo: stdout)

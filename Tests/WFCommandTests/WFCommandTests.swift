@@ -70,7 +70,8 @@ struct WFCommandTests {
         #expect(try await count("--updated-before", "2000-01-01T00:00:00Z") == 0)
         // Pages: two, then the rest from the continuation token.
         let limited = try #require(
-            try await fixture.wf("instances", "--store", fixture.url, "--json", "--limit", "2").json() as? [String: Any])
+            try await fixture.wf("instances", "--store", fixture.url, "--json", "--limit", "2").json() as? [String: Any]
+        )
         #expect((limited["instances"] as? [Any])?.count == 2)
         let token = try #require(limited["continuation"] as? String)
         #expect(try await count("--limit", "2", "--continuation", token) == 1)
@@ -89,7 +90,8 @@ struct WFCommandTests {
         let fixture = try await StoreFixture()
         try await fixture.createInstance(orderId: 1)
         let fromEnvironment = try await fixture.wf("instances", "--json", environment: ["STEADFAST_STORE": fixture.url])
-        #expect(((try fromEnvironment.json() as? [String: Any])?["instances"] as? [Any])?.count == 1, "\(fromEnvironment)")
+        #expect(
+            ((try fromEnvironment.json() as? [String: Any])?["instances"] as? [Any])?.count == 1, "\(fromEnvironment)")
         // Without --store or the variable: sqlite:steadfast.db in the working folder, which is not there.
         let missing = try await fixture.wf("instances")
         expectOneLineError(missing, containing: "steadfast.db")
@@ -233,23 +235,27 @@ struct WFCommandTests {
         let id = try await fixture.createInstance(orderId: 12, lockedBy: "busy-host")
         let before = try await fixture.store.readInstance(id)
         for command in ["terminate", "cancel", "suspend"] {
-            let run = try await fixture.wf(command, id.uuidString, "--store", fixture.url, "--wait", "accepted", "--json")
+            let run = try await fixture.wf(
+                command, id.uuidString, "--store", fixture.url, "--wait", "accepted", "--json")
             #expect(run.status == 0, "\(run)")
             #expect(((try run.json() as? [String: Any])?["entry"] as? [String: Any])?["state"] as? String == "pending")
         }
-        let timedOut = try await fixture.wf("unsuspend", id.uuidString, "--store", fixture.url, "--timeout", "0.3", "--json")
+        let timedOut = try await fixture.wf(
+            "unsuspend", id.uuidString, "--store", fixture.url, "--timeout", "0.3", "--json")
         expectJSONError(timedOut, code: "timeout")
         #expect(timedOut.stdout.contains("stays stored"))
         let after = try await fixture.store.readInstance(id)
         #expect(after.version == before.version)
         #expect(after.status == .idle)
         #expect(after.summary.lock?.hostID == "busy-host")
-        #expect(try await fixture.store.inbox(for: id, pendingOnly: true).map(\.command.kind) == [
-            "terminate", "cancel", "suspend", "unsuspend",
-        ])
+        #expect(
+            try await fixture.store.inbox(for: id, pendingOnly: true).map(\.command.kind) == [
+                "terminate", "cancel", "suspend", "unsuspend",
+            ])
         // The same client id is stored once.
         for _ in 0..<2 {
-            let run = try await fixture.wf("suspend", id.uuidString, "--store", fixture.url, "--wait", "accepted", "--client-id", "op-1")
+            let run = try await fixture.wf(
+                "suspend", id.uuidString, "--store", fixture.url, "--wait", "accepted", "--client-id", "op-1")
             #expect(run.status == 0, "\(run)")
         }
         #expect(try await fixture.store.inbox(for: id, pendingOnly: true).count == 5)

@@ -13,7 +13,8 @@ enum MessageCases {
 
         let first = try await store.enqueueMessage(for: id, operation: "approve", body: Data([0, 1, 2, 255]))
         fixture.clock.advance(by: .seconds(1))
-        let second = try await store.enqueue(.message(operation: "comment", body: Data("hi".utf8)), forKey: key, clientID: nil)
+        let second = try await store.enqueue(
+            .message(operation: "comment", body: Data("hi".utf8)), forKey: key, clientID: nil)
         #expect(first.id < second.id)
         #expect(first.instanceID == id && second.instanceID == id)
         #expect(second.enqueuedAt == fixture.clock.now)

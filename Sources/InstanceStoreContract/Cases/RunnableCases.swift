@@ -99,7 +99,9 @@ enum RunnableCases {
         }
         // Without a definition filter, the instance of the edited definition is runnable too.
         #expect(
-            recovered == [dueTimer, dueNow, withMessage, interrupted, lockedDue.id, suspendedToResume, otherDefinition.id])
+            recovered == [
+                dueTimer, dueNow, withMessage, interrupted, lockedDue.id, suspendedToResume, otherDefinition.id,
+            ])
         await expectStoreError(.ownerExpired) { try await store.tryLoadRunnableInstance(owner: host.id) }
     }
 

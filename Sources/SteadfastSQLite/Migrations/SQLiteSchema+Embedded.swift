@@ -130,6 +130,6 @@ extension SQLiteSchema {
 
             INSERT INTO store_settings (name, value) VALUES ('completion_action', 'deleteAll');
             """#
-        )
+        ),
     ]
 }

@@ -48,7 +48,9 @@ extension DefinitionIdentity {
     static func filter(_ definitions: Set<DefinitionIdentity>?) -> (sql: String, parameters: [SQLValue]) {
         guard let definitions else { return ("1 = 1", []) }
         guard !definitions.isEmpty else { return ("1 = 0", []) }
-        let sorted = definitions.sorted { ($0.name, $0.version, $0.fingerprint) < ($1.name, $1.version, $1.fingerprint) }
+        let sorted = definitions.sorted {
+            ($0.name, $0.version, $0.fingerprint) < ($1.name, $1.version, $1.fingerprint)
+        }
         let one = "(i.definition_name = ? AND i.definition_version = ? AND i.definition_fingerprint IN (?, ''))"
         return (
             "(" + Array(repeating: one, count: sorted.count).joined(separator: " OR ") + ")",

@@ -27,7 +27,8 @@ extension SQLInstanceCommands {
             parameters.append(.text(name))
         }
         if let key = query.key {
-            conditions.append("EXISTS (SELECT 1 FROM instance_keys k WHERE k.instance_id = i.id AND k.name = ? AND k.value = ?)")
+            conditions.append(
+                "EXISTS (SELECT 1 FROM instance_keys k WHERE k.instance_id = i.id AND k.name = ? AND k.value = ?)")
             parameters += [.text(key.name), .text(key.value)]
         }
         if let property = query.promotedProperty {

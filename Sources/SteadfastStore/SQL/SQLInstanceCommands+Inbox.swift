@@ -27,7 +27,10 @@ extension SQLInstanceCommands {
                 INSERT INTO inbox (instance_id, kind, operation, body, client_id, state, enqueued_at)
                 VALUES (?, ?, ?, ?, ?, 'pending', ?) RETURNING id
                 """,
-                [.uuid(id), .text(command.kind), .optionalText(operation), .blob(body), .optionalText(clientID), .time(now)]
+                [
+                    .uuid(id), .text(command.kind), .optionalText(operation), .blob(body), .optionalText(clientID),
+                    .time(now),
+                ]
             )
         else {
             throw InstanceStoreError(
@@ -76,7 +79,8 @@ extension SQLInstanceCommands {
     func settleInbox(
         of id: UUID, applied: [Int64], rejected: [Int64: String], now: Date, on db: any SQLConnection
     ) throws {
-        let settled = applied.map { ($0, InboxEntry.State.applied, String?.none) }
+        let settled =
+            applied.map { ($0, InboxEntry.State.applied, String?.none) }
             + rejected.sorted { $0.key < $1.key }.map { ($0.key, InboxEntry.State.rejected, Optional($0.value)) }
         for (entryID, state, reason) in settled {
             let changed = try db.execute(
@@ -109,8 +113,10 @@ extension SQLInstanceCommands {
 
     static func inboxColumns(_ table: String?) -> String {
         let prefix = table.map { "\($0)." } ?? ""
-        return ["id", "instance_id", "kind", "operation", "body", "client_id", "state", "reason", "enqueued_at",
-            "settled_at"].map { prefix + $0 }.joined(separator: ", ")
+        return [
+            "id", "instance_id", "kind", "operation", "body", "client_id", "state", "reason", "enqueued_at",
+            "settled_at",
+        ].map { prefix + $0 }.joined(separator: ", ")
     }
 
     /// The `operation` and `body` columns of a command (a reason is kept as the body's text).
