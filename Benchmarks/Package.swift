@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "SteadfastStore", package: steadfast),
                 .product(name: "SteadfastSQLite", package: steadfast),
                 .product(name: "SteadfastHost", package: steadfast),
+                .product(name: "SteadfastApplication", package: steadfast),
             ]
         ),
     ]

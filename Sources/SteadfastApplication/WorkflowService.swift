@@ -263,6 +263,11 @@ public struct WorkflowService: Sendable {
                 outcome.waiting = waiting
                 return outcome
             }
+            // The host that held the instance let it go before it applied a control command:
+            // apply it here (it needs no definition).
+            if !applied, entry.command.isControl, let record, record.summary.liveLock(at: clock()) == nil {
+                do { try await applyWithoutHost(id) } catch {}
+            }
             guard ContinuousClock.now < deadline else {
                 throw ApplicationError(
                     .timeout,

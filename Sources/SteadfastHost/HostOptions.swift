@@ -21,6 +21,11 @@ public struct HostOptions: Sendable {
     /// How often the host looks in the store for inbox entries (messages, control commands)
     /// that arrived for the instances it holds.
     public var inboxPollInterval: Duration = .milliseconds(25)
+    /// How long ``WorkflowHost/stop()`` waits for loaded instances to reach a point where they
+    /// can be saved (the end of a no-persist zone, an async activity's result); those still
+    /// running then are abandoned: their locks are released without a save, and they resume
+    /// from their last save on the next host that loads them.
+    public var shutdownTimeout: Duration = .seconds(10)
 
     public init(
         hostID: String,

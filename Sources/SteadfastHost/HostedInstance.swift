@@ -95,7 +95,8 @@ actor HostedInstance {
         case .asyncCompleted(let call, let outcome):
             asyncTasks[call] = nil
             do {
-                result = try instance.completeAsync(call: call, outcome: outcome, now: now)
+                // A suspended instance records the result and runs on only when unsuspended.
+                result = try instance.completeAsync(call: call, outcome: outcome, now: now, runOn: !suspended)
             } catch {
                 return
             }
@@ -147,7 +148,10 @@ actor HostedInstance {
             case .unsuspend:
                 let wasSuspended = suspended
                 suspended = false
-                if wasSuspended { result.append(instance.run(now: now)) }
+                if wasSuspended {
+                    result.append(instance.run(now: now))
+                    result.append(instance.resumeDueTimers(now: now))
+                }
             case .terminate(let reason):
                 result.append(instance.terminate(reason: reason))
             case .cancel(let reason):
@@ -179,7 +183,7 @@ actor HostedInstance {
     /// Saves and acknowledges persist points while `before` more work (the inbox) waits, so what
     /// follows a persist point runs only after a durable save. False if the save failed.
     private func savePersistPoints(_ result: inout RunResult, now: Instant, before: Bool) async -> Bool {
-        while before && result.persistRequested && result.canPersist && !result.status.isFinal {
+        while before && !suspended && result.persistRequested && result.canPersist && !result.status.isFinal {
             guard await save(.keepLock) else { return false }
             result.append(instance.acknowledgePersist(now: now))
         }
@@ -263,7 +267,7 @@ actor HostedInstance {
         let snapshot = instance.state.snapshot(suspended: suspended)
         do {
             let saved = try await host.save(
-                id: id, expectedVersion: version, snapshot: snapshot, applied: applied, rejected: rejected,
+                self, expectedVersion: version, snapshot: snapshot, applied: applied, rejected: rejected,
                 lockAction: lockAction)
             version = saved.version
             applied = []

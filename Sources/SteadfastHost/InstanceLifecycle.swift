@@ -30,12 +30,18 @@ enum InstanceLifecycle {
         if result.status.isFinal { return [.save(.complete, acknowledgePersist: false), .drop] }
         var actions: [Action] = []
         if !result.asyncCalls.isEmpty { actions.append(.startAsync(result.asyncCalls)) }
+        if suspended && result.canPersist {
+            // Nothing runs while suspended, a persist point included: unload; unsuspending
+            // loads it again and goes on from there.
+            actions.append(contentsOf: [.save(.unlock, acknowledgePersist: false), .drop])
+            return actions
+        }
         if result.persistRequested && result.canPersist {
             // What follows the persist point runs only after the save is durable.
             actions.append(.save(.keepLock, acknowledgePersist: true))
             return actions
         }
-        if result.canPersist && (suspended || (result.status == .idle && options.timeToUnload == .zero)) {
+        if result.canPersist && result.status == .idle && options.timeToUnload == .zero {
             actions.append(contentsOf: [.save(.unlock, acknowledgePersist: false), .drop])
             return actions
         }

@@ -21,6 +21,9 @@ public actor WorkflowHost {
     /// The detection loop's sleep until its next round; cancelled to run the round at once.
     private var detectionSleeper: Task<Void, Never>?
     private var detectionDueAt: ContinuousClock.Instant?
+    /// Set by ``stop()``: nothing new is loaded or created.
+    private var stopping = false
+    private var detectionTask: Task<Void, Never>?
 
     public init(
         store: any InstanceStore, catalog: DefinitionCatalog, options: HostOptions,
@@ -39,33 +42,61 @@ public actor WorkflowHost {
     /// Registers this host as a lock owner. With `background`, also renews the lock and runs
     /// runnable-instance detection until ``stop()``.
     public func start(background runLoops: Bool = true) async throws {
+        stopping = false
         owner = try await store.createLockOwner(
             hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)
         guard runLoops else { return }
-        background.append(Task { await self.renewLoop() })
-        background.append(Task { await self.detectionLoop() })
-        background.append(Task { await self.inboxLoop() })
+        let detection = Task { await self.detectionLoop() }
+        detectionTask = detection
+        background = [Task { await self.renewLoop() }, detection, Task { await self.inboxLoop() }]
     }
 
-    /// Graceful shutdown: in-flight instances reach a persistable point, are saved and
-    /// unlocked; then the lock owner is deleted.
+    /// Graceful shutdown, bounded by `shutdownTimeout`: nothing new is loaded; loaded instances
+    /// reach a persistable point and are saved and unlocked (the inbox poll and lock renewal go
+    /// on meanwhile, so an instance waiting inside a no-persist zone can still get what it
+    /// waits for); those that cannot in time are abandoned. Then the lock owner is deleted,
+    /// which releases every lock left. No task of the host outlives this call.
     public func stop() async {
-        // Stop the loops and wait for them: a detection round still in flight could otherwise
-        // load an instance after the shutdown below has unloaded everything.
+        stopping = true
         let loops = background
         background = []
-        for task in loops { task.cancel() }
+        // Detection first, and wait for it: a round in flight could otherwise load an instance
+        // after the shutdown below.
         detectionSleeper?.cancel()
-        for task in loops { await task.value }
-        await withTaskGroup(of: Void.self) { group in
-            for instance in loaded.values {
+        for task in loops where task == detectionTask { task.cancel() }
+        await detectionTask?.value
+        let instances = Array(loaded.values)
+        await withTaskGroup(of: Bool.self) { group in
+            for instance in instances {
                 group.addTask {
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                         instance.send(.shutdown(reply: { done.resume() }))
                     }
+                    return true
                 }
             }
+            group.addTask { [timeout = options.shutdownTimeout] in
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            var remaining = instances.count
+            while remaining > 0, let saved = await group.next() {
+                guard saved else {
+                    for instance in instances { await instance.abandon() }
+                    break
+                }
+                remaining -= 1
+            }
+            group.cancelAll()
         }
+        for (id, _) in loaded {
+            report(.abandoned(instance: id.uuidString, reason: "the host stopped before it could save it"))
+        }
+        loaded = [:]
+        strays = [:]
+        for task in loops { task.cancel() }
+        for task in loops { await task.value }
+        detectionTask = nil
         if let owner { try? await store.deleteLockOwner(owner.id) }
         owner = nil
     }
@@ -196,11 +227,13 @@ public actor WorkflowHost {
     /// was saved mid-run). Otherwise the entry waits for the host that holds the instance, for a
     /// Receive to open, or for a host of its definition; nothing is rewritten.
     public func wake(_ id: UUID, for entry: InboxEntry) async throws {
-        if let hosted = loaded[id] {
-            hosted.send(.wake([entry]))
+        if loaded[id] != nil {
+            // The poll hands over every entry that arrived for held instances, in order (one
+            // sent by another process just before this one included).
+            try await pollInbox()
             return
         }
-        guard let owner else { throw HostError(.hostStopped, "the host is not started") }
+        guard let owner, !stopping else { throw HostError(.hostStopped, "the host is not started") }
         let record = try await store.readInstance(id)
         let summary = record.summary
         guard !summary.status.isFinal, summary.lock.map({ $0.expiresAt <= now.date }) ?? true,
@@ -216,7 +249,7 @@ public actor WorkflowHost {
         guard applicable else { return }
         do {
             let loadedInstance = try await store.loadInstance(id, owner: owner.id)
-            _ = host(loadedInstance)
+            _ = await host(loadedInstance)
         } catch let error as InstanceStoreError where error.code == .instanceLocked {
             return  // another host took it meanwhile: it applies the entry
         }
@@ -232,7 +265,7 @@ public actor WorkflowHost {
             let batch = try await store.tryLoadRunnableInstances(
                 owner: owner.id, limit: min(Self.detectionBatch, options.maxConcurrentInstances - loaded.count),
                 definitions: hostedDefinitions)
-            for runnable in batch { _ = host(runnable) }
+            for runnable in batch { _ = await host(runnable) }
             if batch.count < Self.detectionBatch { break }
         }
         let period = options.runnableInstancesDetectionPeriod
@@ -263,17 +296,55 @@ public actor WorkflowHost {
     /// The current time, from the injected clock.
     nonisolated var now: Instant { Instant(clock()) }
 
+    /// Saves `instance`. A save that releases the lock deregisters it in the same step, so a
+    /// host that claims the instance again never finds this copy. A save that fails for any
+    /// reason but a lost lock (the database busy, a disk error) releases the lock without
+    /// saving, so the instance goes on from its last save — here or on another host — once
+    /// the store recovers, instead of staying locked to a host that no longer runs it.
     func save(
-        id: UUID, expectedVersion: Int64, snapshot: InstanceSnapshot, applied: [Int64], rejected: [Int64: String],
-        lockAction: SaveLockAction
+        _ instance: HostedInstance, expectedVersion: Int64, snapshot: InstanceSnapshot, applied: [Int64],
+        rejected: [Int64: String], lockAction: SaveLockAction
     ) async throws -> SaveResult {
+        let id = instance.id
         guard let owner, owner.lockExpiresAt > now.date else {
+            deregister(id, instance)
             throw HostError(.lockLost, "this host's lock expired: it stopped working on instance \(id)")
         }
-        return try await store.save(
-            SaveRequest(
-                instanceID: id, owner: owner.id, expectedVersion: expectedVersion, snapshot: snapshot,
-                appliedEntryIDs: applied, rejectedEntries: rejected, lockAction: lockAction))
+        do {
+            let result = try await store.save(
+                SaveRequest(
+                    instanceID: id, owner: owner.id, expectedVersion: expectedVersion, snapshot: snapshot,
+                    appliedEntryIDs: applied, rejectedEntries: rejected, lockAction: lockAction))
+            if lockAction != .keepLock { deregister(id, instance) }
+            return result
+        } catch {
+            deregister(id, instance)
+            let lost: Set<InstanceStoreError.Code> = [.lockLost, .versionConflict, .ownerExpired, .ownerNotFound]
+            if let storeError = error as? InstanceStoreError, lost.contains(storeError.code) { throw error }
+            await release(id, owner: owner.id)
+            throw error
+        }
+    }
+
+    /// Releases this host's lock on an instance it no longer runs, retrying while the store is
+    /// unavailable (a renewal failure ends it anyway: the lock then expires).
+    private func release(_ id: UUID, owner: UUID) async {
+        var delay = Duration.milliseconds(50)
+        for _ in 0..<8 {
+            do {
+                try await store.releaseLock(of: id, owner: owner)
+                return
+            } catch {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+        report(.abandoned(instance: id.uuidString, reason: "could not release its lock; it expires with this host's"))
+    }
+
+    private func deregister(_ id: UUID, _ instance: HostedInstance) {
+        if loaded[id] === instance { loaded[id] = nil }
+        strays[id] = nil
     }
 
     nonisolated func report(_ event: HostEvent) { onEvent(event) }
@@ -285,7 +356,7 @@ public actor WorkflowHost {
     }
 
     private func remove(_ id: UUID, _ instance: HostedInstance) {
-        if loaded[id] === instance { loaded[id] = nil }
+        deregister(id, instance)
     }
 
     /// The exact definitions this host runs.
@@ -300,7 +371,7 @@ public actor WorkflowHost {
     }
 
     private func create(id: UUID, instance: WorkflowInstance, keys: Set<InstanceKey>) async throws -> HostedInstance {
-        guard let owner else { throw HostError(.hostStopped, "the host is not started") }
+        guard let owner, !stopping else { throw HostError(.hostStopped, "the host is not started or is stopping") }
         guard loaded.count < options.maxConcurrentInstances else {
             throw HostError(
                 .tooManyInstances,
@@ -313,14 +384,8 @@ public actor WorkflowHost {
         )
         let hosted = HostedInstance(
             id: id, instance: instance, version: record.version, suspended: false, host: self, options: options)
-        register(id, hosted)
-        return hosted
-    }
-
-    /// Makes `hosted` the loaded copy of `id`, handing it any inbox entries the poll saw first.
-    private func register(_ id: UUID, _ hosted: HostedInstance) {
         loaded[id] = hosted
-        if let waiting = strays.removeValue(forKey: id) { hosted.send(.wake(waiting)) }
+        return hosted
     }
 
     /// Makes a loaded record a hosted instance and wakes it with its pending inbox. An instance
@@ -328,8 +393,13 @@ public actor WorkflowHost {
     /// faulted: it is unlocked untouched, marked blocked on that definition, and runs again when
     /// a host has it. A state that cannot be decoded faults that one instance with the reason;
     /// its stored bytes are kept as they were. Returns whether the instance was hosted.
-    private func host(_ loadedInstance: LoadedInstance) -> Bool {
+    private func host(_ loadedInstance: LoadedInstance) async -> Bool {
         let record = loadedInstance.record
+        guard !stopping else {
+            // Claimed while the host began to stop: give it back untouched.
+            if let owner { await release(record.id, owner: owner.id) }
+            return false
+        }
         let stored = record.summary.definition
         // Already loaded here (detection got it while a message was being delivered — a lock
         // owner may load its own instance again): the loaded copy takes the entries and skips
@@ -355,18 +425,21 @@ public actor WorkflowHost {
         let hosted = HostedInstance(
             id: record.id, instance: instance, version: record.version, suspended: record.summary.isSuspended,
             host: self, options: options)
-        register(record.id, hosted)
+        loaded[record.id] = hosted
         report(.loaded(instance: record.id.uuidString))
-        hosted.send(.wake(loadedInstance.inbox))
+        // One wake with the load's inbox and any entry the poll saw first, so they apply in order.
+        hosted.send(.wake(loadedInstance.inbox + (strays.removeValue(forKey: record.id) ?? [])))
         return true
     }
 
     private func block(_ record: InstanceRecord, reason: String) {
+        strays[record.id] = nil
         report(.blocked(instance: record.id.uuidString, reason: reason))
         Task { try? await self.unlockUntouched(record, blockedReason: "waits for a host of \(reason)") }
     }
 
     private func fault(_ record: InstanceRecord, reason: String) async {
+        strays[record.id] = nil
         guard let owner else { return }
         var snapshot = InstanceSnapshot(
             state: record.state, status: .faulted, isSuspended: record.summary.isSuspended,
@@ -423,9 +496,15 @@ public actor WorkflowHost {
     }
 
     private func detectionLoop() async {
+        var lastBlockedScan = ContinuousClock.now - options.runnableInstancesDetectionPeriod
         while !Task.isCancelled {
             let wait: Duration
             do {
+                // Once a period (rounds also run early, when other processes add work).
+                if ContinuousClock.now - lastBlockedScan >= options.runnableInstancesDetectionPeriod {
+                    lastBlockedScan = .now
+                    try await store.markBlockedInstances(hosting: hostedDefinitions)
+                }
                 wait = try await detectRunnableInstances()
             } catch {
                 report(.detectionFailed(reason: "\(error)"))

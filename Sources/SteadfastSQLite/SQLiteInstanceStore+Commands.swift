@@ -34,12 +34,20 @@ extension SQLiteInstanceStore {
         try await worker.write { [commands] in try commands.save(request, on: $0) }
     }
 
+    public func releaseLock(of instanceID: UUID, owner: UUID) async throws -> Bool {
+        try await worker.write { [commands] in try commands.releaseLock(of: instanceID, owner: owner, on: $0) }
+    }
+
     public func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?)
         async throws -> [LoadedInstance]
     {
         try await worker.write { [commands] in
             try commands.tryLoadRunnableInstances(owner: owner, limit: limit, definitions: definitions, on: $0)
         }
+    }
+
+    public func markBlockedInstances(hosting definitions: Set<DefinitionIdentity>) async throws {
+        try await worker.write { [commands] in try commands.markBlockedInstances(hosting: definitions, on: $0) }
     }
 
     public func nextTimerDueTime(definitions: Set<DefinitionIdentity>?) async throws -> Date? {

@@ -81,7 +81,7 @@ import Testing
         // A message by id: stored, applied by the holder (which keeps the lock), reported applied.
         let outcome = try await service.resume(
             id, operation: "approve", body: ["orderId": 1], through: nil, wait: .applied, timeout: .seconds(5))
-        #expect(outcome.entry.state == .applied)
+        #expect(outcome.entry.state == .applied, "\(outcome)")
         #expect(outcome.instance?.status == .completed)
         #expect(outcome.instance?.variables?["status"] == "approved")
 

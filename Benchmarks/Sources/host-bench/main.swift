@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastApplication
 import SteadfastCore
 import SteadfastHost
 import SteadfastSQLite
@@ -7,7 +8,9 @@ import Synchronization
 
 // Host + SQLite store benchmarks: completed workflows per second for three steps with a Persist
 // after each (synchronous=FULL), at 1 and at 64 concurrent instances; Delay lateness with
-// 10,000 pending timers, kept in memory and unloaded to the store. Prints one table.
+// 10,000 pending timers, kept in memory and unloaded to the store; how long a message and a
+// control command sent through another store connection take to be applied to instances a
+// running host holds. Prints one table.
 
 /// Tracks finished instances and lines, and lets a caller wait for one instance to finish.
 final class Tracker: Sendable {
@@ -67,8 +70,7 @@ final class Ticket: Sendable {
 
 func temporaryStore() async throws -> (SQLiteInstanceStore, String) {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-bench-\(UUID()).db").path
-    let store = try await SQLiteInstanceStore(
-        url: "sqlite:\(path)", options: InstanceStoreOptions(completionAction: .deleteAll))
+    let store = try await SQLiteInstanceStore(url: "sqlite:\(path)")
     return (store, path)
 }
 
@@ -165,6 +167,58 @@ func delayLateness(count: Int, unloaded: Bool) async throws -> (p50: Double, p99
     return (percentile(0.5), percentile(0.99), sorted.last ?? .nan, sorted.count)
 }
 
+/// A host holds `count` instances (they would stay loaded for 10 minutes); an operator with a
+/// store connection of its own sends each a message, then a terminate, one at a time, each
+/// waiting until it is applied. Returns the latencies in ms, sorted.
+func controlLatency(count: Int) async throws -> (message: [Double], terminate: [Double]) {
+    let (store, path) = try await temporaryStore()
+    defer { removeStore(path) }
+    let ticket = try WorkflowDefinition(name: "ticket", version: "1", variables: ["id": nil, "n": 0], keys: ["id"]) {
+        Receive("open", correlateOn: "id", createsInstance: true)
+        While("n < 1000") {
+            Receive("bump", correlateOn: "id")
+            Assign("n", "n + 1")
+        }
+    }
+    let host = WorkflowHost(
+        store: store, catalog: DefinitionCatalog([ticket]),
+        options: HostOptions(hostID: "holder", timeToUnload: .seconds(600), maxConcurrentInstances: count + 10))
+    try await host.start()
+    var ids: [UUID] = []
+    for index in 0..<count {
+        ids.append(try await host.send(operation: "open", body: ["id": .number(Double(index))]).entry.instanceID)
+    }
+    let operatorStore = try await SQLiteInstanceStore(url: "sqlite:\(path)")
+    let service = WorkflowService(store: operatorStore)
+    let clock = ContinuousClock()
+    func timed(_ body: () async throws -> Void) async throws -> Double {
+        let began = clock.now
+        try await body()
+        let elapsed = clock.now - began
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+    var message: [Double] = []
+    var terminate: [Double] = []
+    for (index, id) in ids.enumerated() {
+        message.append(
+            try await timed {
+                let outcome = try await service.resume(
+                    id, operation: "bump", body: ["id": .number(Double(index))], through: nil, wait: .applied)
+                precondition(outcome.entry.state == .applied)
+            })
+    }
+    for id in ids {
+        terminate.append(
+            try await timed {
+                _ = try await service.control(id, .terminate(reason: "bench"), wait: .applied)
+            })
+    }
+    await host.stop()
+    await operatorStore.close()
+    await store.close()
+    return (message.sorted(), terminate.sorted())
+}
+
 var rows: [(String, String, String)] = []
 let single = try await throughput(concurrency: 1, total: 300)
 rows.append(("3 steps + Persist each, 1 at a time", String(format: "%.0f", single.perSecond), "workflows/s"))
@@ -178,6 +232,13 @@ for unloaded in [false, true] {
     rows.append(("Delay lateness, 10,000 timers, \(label): p50", String(format: "%.1f", late.p50), "ms"))
     rows.append(("  p99", String(format: "%.1f", late.p99), "ms"))
     rows.append(("  max (timers fired: \(late.fired))", String(format: "%.1f", late.max), "ms"))
+}
+
+let latency = try await controlLatency(count: 200)
+for (label, values) in [("message", latency.message), ("terminate", latency.terminate)] {
+    func percentile(_ p: Double) -> Double { values[min(values.count - 1, Int(Double(values.count) * p))] }
+    rows.append(("\(label) to a held instance, applied: p50", String(format: "%.1f", percentile(0.5)), "ms"))
+    rows.append(("  p99 (\(values.count) sent)", String(format: "%.1f", percentile(0.99)), "ms"))
 }
 
 let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)

@@ -26,6 +26,13 @@ enum LockCases {
 
         // An expired owner cannot load either.
         await expectStoreError(.ownerExpired) { try await store.loadInstance(record.id, owner: hostA.id) }
+
+        // Releasing the lock without saving: only its holder can; nothing else changes.
+        #expect(try await store.releaseLock(of: record.id, owner: hostA.id) == false)
+        #expect(try await store.releaseLock(of: record.id, owner: hostB.id))
+        let released = try await store.readInstance(record.id)
+        #expect(released.summary.lock == nil)
+        #expect(released.version == loaded.version && released.state == loaded.record.state)
     }
 
     @Sendable static func saveAfterLosingLock(_ fixture: ContractFixture) async throws {

@@ -88,6 +88,13 @@ enum RunnableCases {
         }
         #expect(picked == [dueTimer, dueNow, withMessage, interrupted, suspendedToResume])
         #expect(!picked.contains(lockedDue.id) && !picked.contains(early))
+        // A host of the definition's name marks the instance of the edited content blocked (and
+        // only it), without locking it or bumping its version.
+        try await store.markBlockedInstances(hosting: [fixture.definition])
+        let blocked = try await store.listInstances(InstanceQuery(blocked: true))
+        #expect(blocked.map(\.id) == [otherDefinition.id])
+        #expect(blocked.first?.blockedReason?.contains("fingerprint edited") == true)
+        #expect(blocked.first?.version == 2 && blocked.first?.lock == nil)
 
         // When the owners' locks expire (creator: 600 s, host-b: 60 s), their due instances are
         // runnable again for another host.

@@ -20,6 +20,25 @@ public struct RunResult: Sendable {
     /// Activities started, completed, faulted or canceled during this run (when tracing is on).
     public var trace: [TraceEvent]
 
+    public init(
+        status: InstanceStatus, bookmarks: [Bookmark] = [], nextTimer: Instant? = nil, persistRequested: Bool = false,
+        canPersist: Bool = true, asyncCalls: [AsyncCall] = [], lines: [String] = [],
+        outputs: [String: JSONValue]? = nil, fault: WorkflowFault? = nil, terminationReason: String? = nil,
+        trace: [TraceEvent] = []
+    ) {
+        self.status = status
+        self.bookmarks = bookmarks
+        self.nextTimer = nextTimer
+        self.persistRequested = persistRequested
+        self.canPersist = canPersist
+        self.asyncCalls = asyncCalls
+        self.lines = lines
+        self.outputs = outputs
+        self.fault = fault
+        self.terminationReason = terminationReason
+        self.trace = trace
+    }
+
     /// Appends what a later run reported to what this one did.
     public mutating func append(_ later: RunResult) {
         let earlierLines = lines

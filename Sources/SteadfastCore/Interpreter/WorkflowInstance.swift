@@ -155,10 +155,11 @@ public struct WorkflowInstance: Sendable {
         return combined
     }
 
-    /// Delivers the outcome of an async custom activity started in an earlier run.
-    public mutating func completeAsync(call: Int, outcome: InvokeOutcome, now: Instant) throws(WorkflowError)
-        -> RunResult
-    {
+    /// Delivers the outcome of an async custom activity started in an earlier run, and runs on
+    /// unless `runOn` is false (a suspended instance records it and runs on when resumed).
+    public mutating func completeAsync(
+        call: Int, outcome: InvokeOutcome, now: Instant, runOn: Bool = true
+    ) throws(WorkflowError) -> RunResult {
         try requireRunnable(for: "complete async call \(call)")
         let delivered = rewriteFirst { _, frame in
             guard case .asyncInvoke(call, let input, nil) = frame else { return nil }
@@ -167,6 +168,10 @@ public struct WorkflowInstance: Sendable {
         guard delivered else {
             throw WorkflowError(
                 .noSuchAsyncCall, "instance \(state.instanceID) has no async call \(call) waiting for its result")
+        }
+        guard runOn else {
+            refreshDerivedState()
+            return result(of: nil)
         }
         return run(now: now)
     }

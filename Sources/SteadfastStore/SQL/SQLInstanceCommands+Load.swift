@@ -41,6 +41,12 @@ extension SQLInstanceCommands {
         return changed == 1
     }
 
+    public func releaseLock(of id: UUID, owner: UUID, on db: any SQLConnection) throws -> Bool {
+        try db.execute(
+            "UPDATE instances SET lock_owner_id = NULL WHERE id = ? AND lock_owner_id = ?", [.uuid(id), .uuid(owner)]
+        ) == 1
+    }
+
     func loaded(_ id: UUID, on db: any SQLConnection) throws -> LoadedInstance {
         LoadedInstance(record: try readInstance(id, on: db), inbox: try inbox(for: id, pendingOnly: true, on: db))
     }

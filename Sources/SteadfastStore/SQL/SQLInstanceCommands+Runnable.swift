@@ -40,7 +40,6 @@ extension SQLInstanceCommands {
             """,
             [.time(now)] + hosted.parameters + [.time(now)]
         )
-        if let definitions { try markBlocked(hosting: definitions, now: now, on: db) }
         var claimed: [LoadedInstance] = []
         for row in candidates where claimed.count < limit {
             let id = try row.uuid(0)
@@ -55,7 +54,8 @@ extension SQLInstanceCommands {
     /// `definitions` runs, but not their exact version and content (edited without a new
     /// version, or a version no longer deployed): they wait, shown as blocked, instead of being
     /// faulted. Neither locked nor versioned; the next save of the instance clears the mark.
-    func markBlocked(hosting definitions: Set<DefinitionIdentity>, now: Date, on db: any SQLConnection) throws {
+    public func markBlockedInstances(hosting definitions: Set<DefinitionIdentity>, on db: any SQLConnection) throws {
+        let now = self.now
         let names = Set(definitions.map(\.name)).sorted()
         guard !names.isEmpty else { return }
         let hosted = DefinitionIdentity.filter(definitions)

@@ -30,8 +30,10 @@ extension SQLInstanceCommands {
             rejected = try rejectPendingInbox(of: id, status: snapshot.status, now: now, on: db)
             // A fault or a termination is never lost, and neither is an entry that was never
             // applied: only a clean end with nothing left over is deleted under deleteAll.
-            let clean = snapshot.status == .completed || snapshot.status == .canceled
-            if try clean && rejected == 0 && completionAction(on: db) == .deleteAll {
+            let clean =
+                (snapshot.status == .completed || snapshot.status == .canceled) && rejected == 0
+                && request.rejectedEntries.isEmpty
+            if try clean && completionAction(on: db) == .deleteAll {
                 try deleteRows(of: id, on: db)
                 return SaveResult(version: newVersion, deleted: true)
             }
@@ -58,6 +60,7 @@ extension SQLInstanceCommands {
             throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: -1)
         }
         try replaceAttachments(of: id, with: snapshot, on: db)
-        return SaveResult(version: newVersion, deleted: false, rejectedEntries: rejected)
+        return SaveResult(
+            version: newVersion, deleted: false, rejectedEntries: rejected + request.rejectedEntries.count)
     }
 }

@@ -91,6 +91,12 @@ public protocol InstanceStore: InstanceStoreReader {
     /// `SaveRequest`.
     func save(_ request: SaveRequest) async throws -> SaveResult
 
+    /// Releases `owner`'s lock on the instance without saving (the classic store's unlock of an
+    /// abandoned instance): its state, version and inbox stay as last saved, and any host may
+    /// load it again from there. Returns false when `owner` did not hold the lock.
+    @discardableResult
+    func releaseLock(of instanceID: UUID, owner: UUID) async throws -> Bool
+
     // MARK: Runnable-instance detection (TryLoadRunnableWorkflow)
 
     /// Picks up to `limit` runnable instances of `definitions` (nil: any definition) — no live
@@ -99,6 +105,12 @@ public protocol InstanceStore: InstanceStoreReader {
     /// earliest due first, and locks them to `owner`, all in one transaction.
     func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?) async throws
         -> [LoadedInstance]
+
+    /// Marks as blocked the instances with work now whose definition name is among
+    /// `definitions` but whose exact version and content are not (edited without a new version,
+    /// or a version no longer deployed): shown as blocked, never faulted. Locks nothing and
+    /// bumps no version; the next save of the instance clears the mark.
+    func markBlockedInstances(hosting definitions: Set<DefinitionIdentity>) async throws
 
     /// The earliest timer due after now among unsuspended instances of `definitions` that no
     /// live owner holds: arm the next detection poll at min(period, this − now).
