@@ -230,36 +230,35 @@ public struct WorkflowService: Sendable {
         let id = entry.instanceID
         let deadline = ContinuousClock.now + timeout
         while true {
-            let current = try await call { try await store.inboxEntry(entry.id) }
+            // The instance first, then the entry: the entry read is then at least as new as the
+            // instance read, so an entry seen pending is never paired with the state its
+            // applying save produced.
             let record = try await call { try await readIfPresent(id) }
-            let finalState = session?.finalState(of: id)
-            let view =
-                record.map { InstanceView(record: $0, now: clock()) } ?? finalState.map(InstanceView.init(deleted:))
-            // An entry is gone only with its instance: the completion action deleted it, after the
-            // save that applied the entry.
-            var shown = current ?? entry
-            if current == nil && record == nil && condition != .accepted { shown.state = .applied }
-            var outcome = CommandOutcome(entry: InboxEntryView(shown), instance: view)
+            let current = try await call { try await store.inboxEntry(entry.id) }
             if let current, current.state == .rejected {
                 throw ApplicationError(
                     .rejected,
                     "instance \(id) will not apply \(Self.describe(current)) (entry \(current.id)): "
                         + (current.reason ?? "no reason recorded"))
             }
-            if condition == .accepted { return outcome }
+            // An entry is gone only with its instance: the completion action deleted it, after the
+            // save that applied the entry.
             let applied = current == nil || current?.state == .applied
-            let status = record?.status ?? finalState?.status
+            let status = record?.status ?? session?.finalState(of: id)?.status
             let finished = record == nil || status?.isFinal == true
-            switch condition {
-            case .accepted: return outcome
-            case .applied where applied, .completed where finished:
-                return outcome
-            case .idle where applied && (finished || status == .idle):
-                return outcome
-            default:
-                break
+            let reached =
+                switch condition {
+                case .accepted: true
+                case .applied: applied
+                case .idle: applied && (finished || status == .idle)
+                case .completed: finished
+                }
+            if reached {
+                // Read the instance again, so the view shown is at least as new as the entry.
+                return try await outcome(of: current ?? entry, applied: applied && condition != .accepted, session)
             }
             if !applied, let record, let waiting = Self.waitsWithoutHost(current ?? entry, record, now: clock()) {
+                var outcome = try await outcome(of: current ?? entry, applied: false, session)
                 outcome.waiting = waiting
                 return outcome
             }
@@ -278,12 +277,23 @@ public struct WorkflowService: Sendable {
         }
     }
 
+    /// The entry and the instance as they are now (or as it ended on `session`'s host, when the
+    /// completion action deleted it); `applied` marks an entry gone with its instance applied.
+    private func outcome(of entry: InboxEntry, applied: Bool, _ session: HostSession?) async throws(ApplicationError)
+        -> CommandOutcome
+    {
+        var shown = entry
+        if applied { shown.state = .applied }
+        return CommandOutcome(
+            entry: InboxEntryView(shown), instance: try await view(of: entry.instanceID, session: session))
+    }
+
     /// Why a pending message cannot be applied now by anyone, when no live host holds its
     /// instance: it is suspended, or no open Receive takes it. Nil when a host may apply it.
     static func waitsWithoutHost(_ entry: InboxEntry, _ record: InstanceRecord, now: Date) -> String? {
-        guard case .message(let operation, _) = entry.command, record.summary.liveLock(at: now) == nil else {
-            return nil
-        }
+        guard case .message(let operation, _) = entry.command, record.summary.liveLock(at: now) == nil,
+            !record.status.isFinal
+        else { return nil }
         if let blocked = record.summary.blockedReason { return "instance \(record.id) \(blocked)" }
         if record.summary.isSuspended {
             return "instance \(record.id) is suspended; the message is applied after `wf unsuspend`"

@@ -264,7 +264,7 @@ actor HostedInstance {
     /// a newer version in the store, drops it without touching the stored state. Returns whether
     /// the save succeeded.
     private func save(_ lockAction: SaveLockAction) async -> Bool {
-        let snapshot = instance.state.snapshot(suspended: suspended)
+        let snapshot = instance.snapshot(suspended: suspended)
         do {
             let saved = try await host.save(
                 self, expectedVersion: version, snapshot: snapshot, applied: applied, rejected: rejected,

@@ -9,16 +9,17 @@ extension Instant {
     var date: Date { Date(timeIntervalSince1970: secondsSinceEpoch) }
 }
 
-extension SteadfastCore.InstanceState {
-    /// The row the store keeps for this state.
+extension WorkflowInstance {
+    /// The row the store keeps for this instance now, promoted properties included.
     func snapshot(suspended: Bool) -> InstanceSnapshot {
         InstanceSnapshot(
-            state: encoded(),
-            status: status,
+            state: state.encoded(),
+            status: state.status,
             isSuspended: suspended,
-            nextTimerAt: nextTimer?.date,
-            keys: Set(keys.map { InstanceKey(name: $0.key, value: $0.value) }),
-            bookmarks: Set(bookmarks.map(\.operation)),
-            fault: fault?.description ?? terminationReason)
+            nextTimerAt: state.nextTimer?.date,
+            keys: Set(state.keys.map { InstanceKey(name: $0.key, value: $0.value) }),
+            bookmarks: Set(state.bookmarks.map(\.operation)),
+            promotedProperties: definition.promotedProperties(of: state.variables),
+            fault: state.fault?.description ?? state.terminationReason)
     }
 }

@@ -377,7 +377,7 @@ public actor WorkflowHost {
                 .tooManyInstances,
                 "this host already runs \(loaded.count) instances (maxConcurrentInstances): retry later")
         }
-        var snapshot = instance.state.snapshot(suspended: false)
+        var snapshot = instance.snapshot(suspended: false)
         snapshot.keys.formUnion(keys)
         let record = try await store.createInstance(
             CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot)

@@ -12,7 +12,7 @@ import Testing
 @Suite struct ControlPlaneTests {
     static let approval = try! WorkflowDefinition(
         name: "approval", version: "1", variables: ["orderId": nil, "order": nil, "status": "new", "count": 0],
-        keys: ["orderId"]
+        keys: ["orderId"], promote: ["status", "orderId"]
     ) {
         Receive("submit", correlateOn: "orderId", createsInstance: true, assignTo: "order")
         Persist()
@@ -84,6 +84,11 @@ import Testing
         #expect(outcome.entry.state == .applied, "\(outcome)")
         #expect(outcome.instance?.status == .completed)
         #expect(outcome.instance?.variables?["status"] == "approved")
+        // Every save writes the promoted properties; operators find instances by them.
+        #expect(outcome.instance?.promotedProperties == ["status": "approved", "orderId": "1"])
+        let found = try await service.list(
+            InstanceQuery(promotedProperty: PromotedPropertyFilter(name: "status", value: "approved")))
+        #expect(found.instances.map(\.id) == [id.uuidString])
 
         // Control commands to other held instances, each applied by the holder.
         let second = try await session.host.send(operation: "submit", body: ["orderId": 2]).entry.instanceID

@@ -25,7 +25,7 @@ import Testing
             json: try Data(contentsOf: Self.samples.appendingPathComponent("order-approval.json")))
         let dsl = try WorkflowDefinition(
             name: "order-approval", version: "1", variables: ["orderId": nil, "order": nil, "status": "new"],
-            keys: ["orderId"]
+            keys: ["orderId"], promote: ["status"]
         ) {
             Receive("submit", correlateOn: "orderId", createsInstance: true, assignTo: "order")
             Assign("orderId", "order.orderId")
@@ -163,7 +163,7 @@ import Testing
         let missing = problemsOf(#"{"name": 3, "extra": 1}"#)
         #expect(
             missing.contains(
-                "extra: unknown field; expected $schema, name, version, description, variables, keys, body"))
+                "extra: unknown field; expected $schema, name, version, description, variables, keys, promote, body"))
         #expect(missing.contains("name: must be a string, not a number"))
         #expect(missing.contains("version: missing required field"))
         #expect(missing.contains("body: missing required field"))

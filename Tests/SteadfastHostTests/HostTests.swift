@@ -207,11 +207,11 @@ extension HostTests {
         let record = try await store.createInstance(
             CreateInstanceRequest(
                 id: id, owner: dead.id, definition: definition.identity,
-                snapshot: instance.state.snapshot(suspended: false)))
+                snapshot: instance.snapshot(suspended: false)))
         _ = try await store.save(
             SaveRequest(
                 instanceID: id, owner: dead.id, expectedVersion: record.version,
-                snapshot: instance.state.snapshot(suspended: false), lockAction: .unlock))
+                snapshot: instance.snapshot(suspended: false), lockAction: .unlock))
         let events = Recorder()
         let host = host(store, [definition], events: events)
         try await host.start(background: false)

@@ -63,12 +63,13 @@ extension WorkflowDefinition {
         version: String,
         variables: [String: JSONValue] = [:],
         keys: [String] = [],
+        promote: [String] = [],
         registry: ActivityRegistry = ActivityRegistry(),
         @ActivityBuilder body: () -> [ActivityFragment]
     ) throws(DefinitionError) {
         let root = ActivityFragment(block: body())
         try self.init(
-            name: name, version: version, variables: variables, keys: keys, body: root.activity,
+            name: name, version: version, variables: variables, keys: keys, promote: promote, body: root.activity,
             registry: registry.merging(root.registry))
     }
 }

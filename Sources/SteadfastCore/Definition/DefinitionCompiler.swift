@@ -13,16 +13,23 @@ struct DefinitionCompiler {
         self.registry = registry
     }
 
-    mutating func checkHeader(name: String, version: String) {
+    mutating func checkHeader(name: String, version: String, promote: [String] = []) {
         if name.trimmingWhitespace().isEmpty { problem("", field: "name", "must not be empty") }
         if version.trimmingWhitespace().isEmpty { problem("", field: "version", "must not be empty") }
+        checkVariableList(keys, field: "keys")
+        checkVariableList(promote, field: "promote")
+    }
+
+    /// Each name must be a declared variable, listed once.
+    private mutating func checkVariableList(_ names: [String], field: String) {
         var seen: Set<String> = []
-        for (index, key) in keys.enumerated() {
-            if variables[key] == nil {
+        for (index, name) in names.enumerated() {
+            if variables[name] == nil {
                 problem(
-                    "", field: "keys[\(index)]", "'\(key)' is not a declared variable; declare it under \"variables\"")
+                    "", field: "\(field)[\(index)]",
+                    "'\(name)' is not a declared variable; declare it under \"variables\"")
             }
-            if !seen.insert(key).inserted { problem("", field: "keys[\(index)]", "'\(key)' is listed twice") }
+            if !seen.insert(name).inserted { problem("", field: "\(field)[\(index)]", "'\(name)' is listed twice") }
         }
     }
 

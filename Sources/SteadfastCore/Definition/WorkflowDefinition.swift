@@ -12,6 +12,9 @@ public struct WorkflowDefinition: Sendable {
     public let variables: [String: JSONValue]
     /// The variables whose values are the instance's correlation keys.
     public let keys: [String]
+    /// The variables copied into the store at every save as promoted properties, so operators
+    /// can find instances by them without decoding states (`wf instances --where NAME=VALUE`).
+    public let promoted: [String]
     public let body: Activity
     /// The custom activities this definition's `invoke`s may call.
     public let registry: ActivityRegistry
@@ -27,12 +30,13 @@ public struct WorkflowDefinition: Sendable {
         version: String,
         variables: [String: JSONValue] = [:],
         keys: [String] = [],
+        promote: [String] = [],
         body: Activity,
         registry: ActivityRegistry = ActivityRegistry(),
         checkInvokes: Bool = true
     ) throws(DefinitionError) {
         var compiler = DefinitionCompiler(variables: variables, keys: keys, registry: checkInvokes ? registry : nil)
-        compiler.checkHeader(name: name, version: version)
+        compiler.checkHeader(name: name, version: version, promote: promote)
         let root = compiler.compile(body, path: "body")
         compiler.checkCreatesInstancePlacement(body)
         guard compiler.problems.isEmpty, let root else { throw DefinitionError(problems: compiler.problems) }
@@ -40,10 +44,12 @@ public struct WorkflowDefinition: Sendable {
         self.version = version
         self.variables = variables
         self.keys = keys
+        self.promoted = promote
         self.body = body
         self.registry = registry
         self.root = root
-        let document = Self.document(name: name, version: version, variables: variables, keys: keys, body: body)
+        let document = Self.document(
+            name: name, version: version, variables: variables, keys: keys, promote: promote, body: body)
         self.identity = DefinitionIdentity(name: name, version: version, fingerprint: Fingerprint.of(document.jsonText))
     }
 
@@ -70,7 +76,7 @@ public struct WorkflowDefinition: Sendable {
             ])
         }
         var problems: [DefinitionProblem] = []
-        let allowed = ["$schema", "name", "version", "description", "variables", "keys", "body"]
+        let allowed = ["$schema", "name", "version", "description", "variables", "keys", "promote", "body"]
         for key in fields.keys.sorted() where !allowed.contains(key) {
             problems.append(
                 DefinitionProblem(
@@ -98,23 +104,29 @@ public struct WorkflowDefinition: Sendable {
                     path: "", field: "variables",
                     message: "must be an object of names and initial values, not a \(other.typeName)"))
         }
-        var keys: [String] = []
-        switch fields["keys"] {
-        case .array(let items)?:
-            for (index, item) in items.enumerated() {
-                if case .string(let key) = item {
-                    keys.append(key)
-                } else {
-                    problems.append(
-                        DefinitionProblem(path: "", field: "keys[\(index)]", message: "must be a variable name"))
+        func names(_ field: String) -> [String] {
+            var names: [String] = []
+            switch fields[field] {
+            case .array(let items)?:
+                for (index, item) in items.enumerated() {
+                    if case .string(let name) = item {
+                        names.append(name)
+                    } else {
+                        problems.append(
+                            DefinitionProblem(path: "", field: "\(field)[\(index)]", message: "must be a variable name")
+                        )
+                    }
                 }
+            case nil: break
+            case let other?:
+                problems.append(
+                    DefinitionProblem(
+                        path: "", field: field, message: "must be an array of variable names, not a \(other.typeName)"))
             }
-        case nil: break
-        case let other?:
-            problems.append(
-                DefinitionProblem(
-                    path: "", field: "keys", message: "must be an array of variable names, not a \(other.typeName)"))
+            return names
         }
+        let keys = names("keys")
+        let promote = names("promote")
         var body = Activity.sequence([])
         if let bodyValue = fields["body"] {
             body = Activity.decode(bodyValue, path: "body", problems: &problems)
@@ -123,8 +135,8 @@ public struct WorkflowDefinition: Sendable {
         }
         do {
             try self.init(
-                name: name, version: version, variables: variables, keys: keys, body: body, registry: registry,
-                checkInvokes: checkInvokes)
+                name: name, version: version, variables: variables, keys: keys, promote: promote, body: body,
+                registry: registry, checkInvokes: checkInvokes)
         } catch {
             // Parts that could not be read were checked as empty placeholders: drop what the
             // checks say at or inside them, which would only repeat the reading problem.
@@ -141,16 +153,31 @@ public struct WorkflowDefinition: Sendable {
 
     /// The definition as a JSON document, in the format ``init(json:registry:checkInvokes:)`` reads.
     public var jsonValue: JSONValue {
-        Self.document(name: name, version: version, variables: variables, keys: keys, body: body)
+        Self.document(name: name, version: version, variables: variables, keys: keys, promote: promoted, body: body)
     }
 
+    /// The canonical document (its text is fingerprinted; `promote` appears only when there is
+    /// one, so definitions without it keep their fingerprints).
     private static func document(
-        name: String, version: String, variables: [String: JSONValue], keys: [String], body: Activity
+        name: String, version: String, variables: [String: JSONValue], keys: [String], promote: [String],
+        body: Activity
     ) -> JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "name": .string(name), "version": .string(version), "variables": .object(variables),
             "keys": .array(keys.map { .string($0) }), "body": body.jsonValue,
-        ])
+        ]
+        if !promote.isEmpty { fields["promote"] = .array(promote.map { .string($0) }) }
+        return .object(fields)
+    }
+
+    /// The promoted properties of an instance with these variable values: each promoted
+    /// variable that holds a value, as text (a string as it is, anything else as JSON).
+    public func promotedProperties(of variables: [String: JSONValue]) -> [String: String] {
+        var properties: [String: String] = [:]
+        for name in promoted {
+            if let value = variables[name], value != .null { properties[name] = value.text }
+        }
+        return properties
     }
 
     /// The operations whose messages may start a new instance (Receives with `createsInstance`).
