@@ -12,7 +12,7 @@ import UnixSignals
 /// `serve`; each is checked (finite, in range) before anything runs.
 struct HostingOptions: ParsableArguments {
     @Option(help: "The name this host registers under as a lock owner (default: wf-HOSTNAME-PID).")
-    var hostID: String = "wf-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    var hostID: String?
 
     @Option(
         help: ArgumentHelp(
@@ -59,7 +59,7 @@ struct HostingOptions: ParsableArguments {
             throw ValidationError("--detection-period must be at least 0.001 seconds.")
         }
         var options = HostOptions(
-            hostID: hostID,
+            hostID: hostID ?? "wf-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
             timeToPersist: try timeToPersist.map { try Values.seconds($0, option: "--time-to-persist") },
             timeToUnload: try Values.seconds(timeToUnload ?? defaultTimeToUnload, option: "--time-to-unload"),
             hostLockRenewalPeriod: renewal, runnableInstancesDetectionPeriod: detection,
@@ -133,6 +133,15 @@ struct DefinitionOptions: ParsableArguments {
             "Definition files or folders of *.json definitions (default: $STEADFAST_DEFINITIONS, else Samples).",
             valueName: "PATH"))
     var definitions: [String] = []
+
+    /// The definitions, or nil when none were named and the default paths do not exist.
+    func loadIfAvailable() throws -> DefinitionSource? {
+        guard definitions.isEmpty else { return try load() }
+        guard DefinitionSource.defaultPaths.contains(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return nil
+        }
+        return try load()
+    }
 
     /// Loads the definitions; a broken file is reported on stderr and left out.
     func load() throws -> DefinitionSource {
@@ -335,14 +344,21 @@ struct ResumeBookmark: AsyncParsableCommand {
             service in
             let instance = try await service.resolveID(id)
             let body = try message.parsedBody()
+            let timeout = try Values.seconds(message.timeout, option: "--timeout")
+            // Without definitions here, the message is stored for the host that runs the instance.
+            guard let source = try definitions.loadIfAvailable() else {
+                _ = try await service.show(instance)
+                return try await service.resume(
+                    instance, operation: operation, body: body, clientID: message.clientID, through: nil,
+                    wait: message.wait, timeout: timeout)
+            }
             return try await withHost(
-                service, catalog: try definitions.load().catalog,
-                options: try hosting.hostOptions(defaultTimeToUnload: 0),
+                service, catalog: source.catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
                 background: message.wait == .completed, onEvent: hosting.eventPrinter()
             ) { session in
                 try await service.resume(
                     instance, operation: operation, body: body, clientID: message.clientID, through: session,
-                    wait: message.wait, timeout: try Values.seconds(message.timeout, option: "--timeout"))
+                    wait: message.wait, timeout: timeout)
             }
         }
         try render(outcome, json: output.json)

@@ -11,9 +11,9 @@ struct StoreOptions: ParsableArguments {
             "The instance store: sqlite:PATH (relative to the working folder, or absolute). "
                 + "Default: $STEADFAST_STORE, else sqlite:steadfast.db.",
             valueName: "URL"))
-    var store: String = StoreConfiguration.defaultURL
+    var store: String?
 
-    var configuration: StoreConfiguration { StoreConfiguration(url: store) }
+    var configuration: StoreConfiguration { StoreConfiguration(url: store ?? StoreConfiguration.defaultURL) }
 }
 
 /// How new states are written and how durable a commit is: only for commands that write states.

@@ -12,18 +12,29 @@ struct Validate: ParsableCommand {
     @Argument(help: "Definition files (JSON).")
     var files: [String]
 
+    @OptionGroup var output: OutputOptions
+
+    /// One file's result, as `--json` prints it.
+    struct FileResult: Encodable {
+        var file: String
+        var valid: Bool
+        var problems: [String]
+    }
+
     func run() throws {
-        var failed = false
-        for file in files {
+        let results = files.map { file in
             let problems = Self.problems(inFile: file)
-            if problems.isEmpty {
-                print("\(file): ok")
-            } else {
-                failed = true
-                for problem in problems { printError("\(file): \(problem)") }
+            return FileResult(file: file, valid: problems.isEmpty, problems: problems)
+        }
+        if output.json {
+            try printJSON(results)
+        } else {
+            for result in results {
+                if result.valid { print("\(result.file): ok") }
+                for problem in result.problems { printError("\(result.file): \(problem)") }
             }
         }
-        if failed { throw ExitCode(1) }
+        if results.contains(where: { !$0.valid }) { throw ExitCode(1) }
     }
 
     static func problems(inFile file: String) -> [String] {

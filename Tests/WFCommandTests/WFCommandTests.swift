@@ -301,3 +301,57 @@ struct WFCommandTests {
         try? FileManager.default.removeItem(at: folder)
     }
 }
+
+extension WFCommandTests {
+    /// Every command reports errors the same way: with --json, only a JSON error object on stdout
+    /// and exit 1; a usage error (a wrong option value) exits 64, as JSON too.
+    @Test func everyCommandReportsErrorsAsJSONWithItsExitCode() async throws {
+        let fixture = try await StoreFixture()
+        let missing = UUID().uuidString
+        let store = ["--store", fixture.url, "--json"]
+        let cases: [([String], String)] = [
+            (["run", "no-such-file.json"] + store, "definition-not-found"),
+            (["send", "approve", "--definitions", "no-such-folder"] + store, "definition-not-found"),
+            (["resume-bookmark", missing, "approve"] + store, "instance-not-found"),
+            (["show", missing] + store, "instance-not-found"),
+            (["history", missing] + store, "instance-not-found"),
+            (["suspend", missing] + store, "instance-not-found"),
+            (["unsuspend", missing] + store, "instance-not-found"),
+            (["terminate", missing] + store, "instance-not-found"),
+            (["cancel", missing] + store, "instance-not-found"),
+            (["delete", missing] + store, "instance-not-found"),
+            (["instances", "--store", "nope:x", "--json"], "invalid-store-url"),
+            (["purge", "--store", "nope:x", "--json"], "invalid-store-url"),
+            (["completion-action", "--store", "nope:x", "--json"], "invalid-store-url"),
+        ]
+        for (arguments, code) in cases {
+            expectJSONError(try await fixture.wf(arguments), code: code)
+        }
+        for usage in [
+            ["instances", "--limit", "0"], ["run", "x.json", "--lock-renewal", "nan"],
+            ["run", "x.json", "--time-to-unload", "1e300"], ["send", "op", "--timeout", "-1"],
+            ["purge", "--older-than", "soon"], ["suspend", missing, "--wait", "never"],
+        ] {
+            let run = try await fixture.wf(usage + ["--json"])
+            expectJSONError(run, code: "invalid-input", exit: 64)
+            let text = try await fixture.wf(usage)
+            #expect(text.status == 64, "\(text)")
+        }
+        let version = try await fixture.wf("--version")
+        #expect(version.status == 0 && !version.stdout.isEmpty)
+
+        // A workflow that faults: the instance is printed, and the exit code is 2.
+        let throwing = fixture.folder.appendingPathComponent("throws.json")
+        try Data(
+            #"{"name": "throws", "version": "1", "body": {"throw": {"message": "'boom'"}}}"#.utf8
+        ).write(to: throwing)
+        let faulted = try await fixture.wf("run", throwing.path, "--store", fixture.url, "--json")
+        #expect(faulted.status == 2, "\(faulted)")
+        #expect((try faulted.json() as? [String: Any])?["status"] as? String == "faulted", "\(faulted)")
+        let validate = try await fixture.wf("validate", throwing.path, "no-such.json", "--json")
+        #expect(validate.status == 1)
+        let results = try #require(try validate.json() as? [[String: Any]], "\(validate)")
+        #expect(results.map { $0["valid"] as? Bool } == [true, false])
+        await fixture.destroy()
+    }
+}
