@@ -528,8 +528,11 @@ public actor WorkflowHost {
                 let look = try await store.lookForWork(since: token, definitions: hostedDefinitions)
                 token = look.token
                 if look.changed {
+                    // A timer another process armed before the round already planned (that round
+                    // wakes just after the timer it knows of; a timer due within a few ms of it
+                    // needs no earlier round).
                     let earlier = look.nextTimerDueTime.map {
-                        ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date)))
+                        ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date)) + 5)
                             < (detectionDueAt ?? .now)
                     }
                     if look.runnableNow || earlier == true { detectionSleeper?.cancel() }

@@ -219,14 +219,20 @@ func controlLatency(count: Int) async throws -> (message: [Double], terminate: [
     return (message.sorted(), terminate.sorted())
 }
 
+// Sections to run (all when none are named): throughput, timers, control.
+let sections = Set(CommandLine.arguments.dropFirst())
+func runs(_ section: String) -> Bool { sections.isEmpty || sections.contains(section) }
+
 var rows: [(String, String, String)] = []
-let single = try await throughput(concurrency: 1, total: 300)
-rows.append(("3 steps + Persist each, 1 at a time", String(format: "%.0f", single.perSecond), "workflows/s"))
-rows.append(("  store commits per workflow", String(format: "%.2f", single.transactions), "transactions"))
-let parallel = try await throughput(concurrency: 64, total: 8000)
-rows.append(("3 steps + Persist each, 64 concurrent", String(format: "%.0f", parallel.perSecond), "workflows/s"))
-rows.append(("  store commits per workflow", String(format: "%.2f", parallel.transactions), "transactions"))
-for unloaded in [false, true] {
+if runs("throughput") {
+    let single = try await throughput(concurrency: 1, total: 300)
+    rows.append(("3 steps + Persist each, 1 at a time", String(format: "%.0f", single.perSecond), "workflows/s"))
+    rows.append(("  store commits per workflow", String(format: "%.2f", single.transactions), "transactions"))
+    let parallel = try await throughput(concurrency: 64, total: 8000)
+    rows.append(("3 steps + Persist each, 64 concurrent", String(format: "%.0f", parallel.perSecond), "workflows/s"))
+    rows.append(("  store commits per workflow", String(format: "%.2f", parallel.transactions), "transactions"))
+}
+for unloaded in [false, true] where runs("timers") {
     let late = try await delayLateness(count: 10_000, unloaded: unloaded)
     let label = unloaded ? "unloaded, via detection" : "in memory"
     rows.append(("Delay lateness, 10,000 timers, \(label): p50", String(format: "%.1f", late.p50), "ms"))
@@ -234,8 +240,8 @@ for unloaded in [false, true] {
     rows.append(("  max (timers fired: \(late.fired))", String(format: "%.1f", late.max), "ms"))
 }
 
-let latency = try await controlLatency(count: 200)
-for (label, values) in [("message", latency.message), ("terminate", latency.terminate)] {
+let latency = runs("control") ? try await controlLatency(count: 200) : (message: [], terminate: [])
+for (label, values) in [("message", latency.message), ("terminate", latency.terminate)] where !values.isEmpty {
     func percentile(_ p: Double) -> Double { values[min(values.count - 1, Int(Double(values.count) * p))] }
     rows.append(("\(label) to a held instance, applied: p50", String(format: "%.1f", percentile(0.5)), "ms"))
     rows.append(("  p99 (\(values.count) sent)", String(format: "%.1f", percentile(0.99)), "ms"))
