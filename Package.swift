@@ -67,7 +67,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SteadfastHostTests",
-            dependencies: ["SteadfastHost", "SteadfastSQLite", "SteadfastCore", "SteadfastStore"],
+            dependencies: [
+                "SteadfastHost", "SteadfastSQLite", "SteadfastCore", "SteadfastStore", "InstanceStoreContract",
+            ],
             swiftSettings: swiftSettings
         ),
         // The application layer: opening a store from its URL, the operations every front end
@@ -79,13 +81,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SteadfastApplicationTests",
-            dependencies: ["SteadfastApplication", "SteadfastCore", "SteadfastStore", "SteadfastHost"],
+            dependencies: [
+                "SteadfastApplication", "SteadfastCore", "SteadfastStore", "SteadfastHost", "InstanceStoreContract",
+            ],
             swiftSettings: swiftSettings
         ),
         // `wf` end to end: runs the built binary against temporary SQLite stores.
         .testTarget(
             name: "WFCommandTests",
-            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite"],
+            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite", "InstanceStoreContract"],
             swiftSettings: swiftSettings
         ),
     ]

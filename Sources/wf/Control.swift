@@ -6,9 +6,7 @@ import SteadfastStore
 
 /// What every control command takes: the instance, how long to wait, and an optional client id.
 struct ControlOptions: ParsableArguments {
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
+    @OptionGroup var instance: InstanceOptions
 
     @Option(
         help: ArgumentHelp(
@@ -27,13 +25,11 @@ struct ControlOptions: ParsableArguments {
 
     /// Sends `command` to the instance and prints what became of it.
     func send(_ command: InboxEntry.Command, verb: String) async throws {
-        let outcome = try await withService(storeOptions.configuration, json: output.json) { service in
-            let instance = try await service.resolveID(id)
-            return try await service.control(
-                instance, command, clientID: clientID, wait: wait,
-                timeout: try Values.seconds(timeout, option: "--timeout"))
+        let outcome = try await instance.withInstance { service, id in
+            try await service.control(
+                id, command, clientID: clientID, wait: wait, timeout: try Values.seconds(timeout, option: "--timeout"))
         }
-        if output.json {
+        if instance.output.json {
             try printJSON(outcome)
             return
         }
@@ -95,17 +91,18 @@ struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delete one instance and everything attached to it, whatever its state bytes.",
         discussion: "Refused while a live host holds the instance.")
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
+    @OptionGroup var instance: InstanceOptions
 
     func run() async throws {
-        let deleted = try await withService(storeOptions.configuration, json: output.json) { service in
-            let instance = try await service.resolveID(id)
-            try await service.delete(instance)
-            return instance
+        let deleted = try await instance.withInstance { service, id in
+            try await service.delete(id)
+            return id
         }
-        if output.json { try printJSON(["deleted": deleted.uuidString]) } else { print("Deleted instance \(deleted).") }
+        if instance.output.json {
+            try printJSON(["deleted": deleted.uuidString])
+        } else {
+            print("Deleted instance \(deleted).")
+        }
     }
 }
 

@@ -103,15 +103,11 @@ struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one instance: status, lock, keys, bookmarks, timers and variables.")
 
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
+    @OptionGroup var instance: InstanceOptions
 
     func run() async throws {
-        let view = try await withService(storeOptions.configuration, json: output.json) { service in
-            try await service.show(try await service.resolveID(id))
-        }
-        if output.json { try printJSON(view) } else { print(view.detailText) }
+        let view = try await instance.withInstance { service, id in try await service.show(id) }
+        if instance.output.json { try printJSON(view) } else { print(view.detailText) }
     }
 }
 
@@ -121,15 +117,11 @@ struct History: AsyncParsableCommand {
         abstract: "List what was sent to an instance (messages and control commands), oldest first.",
         discussion: "Applied entries, rejected ones with the reason, and what still waits in its inbox.")
 
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
+    @OptionGroup var instance: InstanceOptions
 
     func run() async throws {
-        let entries = try await withService(storeOptions.configuration, json: output.json) { service in
-            try await service.history(try await service.resolveID(id))
-        }
-        if output.json {
+        let entries = try await instance.withInstance { service, id in try await service.history(id) }
+        if instance.output.json {
             try printJSON(entries)
         } else if entries.isEmpty {
             print("Nothing was sent to this instance.")

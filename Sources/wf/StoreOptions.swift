@@ -75,3 +75,17 @@ enum SynchronousOption: String, CaseIterable, ExpressibleByArgument {
 }
 
 extension InstanceCompletionAction: ExpressibleByArgument {}
+
+/// What every command about one instance takes: the store, `--json`, and the instance.
+struct InstanceOptions: ParsableArguments {
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: ArgumentHelp("The instance id, or a unique prefix of it.", valueName: "ID")) var id: String
+
+    /// Opens the store, resolves the id, and runs `body` with both.
+    func withInstance<T>(_ body: (WorkflowService, UUID) async throws -> T) async throws -> T {
+        try await withService(storeOptions.configuration, json: output.json) { service in
+            try await body(service, try await service.resolveID(id))
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import InstanceStoreContract
 import SteadfastApplication
 import SteadfastCore
 import SteadfastHost
@@ -244,14 +245,4 @@ import Testing
         await #expect(throws: ApplicationError.self) { _ = try await service.resolveID("not-hex!") }
         await close([hostStore, service.store], [session])
     }
-}
-
-/// Waits up to 15 s for `condition`; a behaviour check, not a timing.
-func eventually(_ condition: () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = ContinuousClock.now + .seconds(15)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    try #require(Bool(false), "condition not met within 15 s", sourceLocation: sourceLocation)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InstanceStoreContract
 import SteadfastCore
 import SteadfastSQLite
 import SteadfastStore
@@ -270,15 +271,4 @@ final class Recorder: Sendable {
             events.compactMap { if case .line(id.uuidString, let text) = $0 { text } else { nil } }
         }
     }
-}
-
-/// Waits up to 15 s for `condition`, failing the test if it never holds; these are behaviour
-/// checks, not timings.
-func eventually(_ condition: () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = ContinuousClock.now + .seconds(15)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    try #require(Bool(false), "condition not met within 15 s", sourceLocation: sourceLocation)
 }

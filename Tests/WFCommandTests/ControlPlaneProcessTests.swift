@@ -1,4 +1,5 @@
 import Foundation
+import InstanceStoreContract
 import SteadfastCore
 import SteadfastSQLite
 import SteadfastStore
@@ -152,16 +153,4 @@ import Testing
         await server.stop()
         await fixture.destroy()
     }
-}
-
-/// Waits up to `seconds` for `condition`; a behaviour check, not a timing.
-func eventually(
-    seconds: Int = 15, _ condition: () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation
-) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    try #require(Bool(false), "condition not met within \(seconds) s", sourceLocation: sourceLocation)
 }
