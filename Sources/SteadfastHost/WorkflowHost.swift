@@ -23,6 +23,8 @@ public actor WorkflowHost {
     private var detectionDueAt: ContinuousClock.Instant?
     /// Set by ``stop()``: nothing new is loaded or created.
     private var stopping = false
+    /// Instances this host stopped running whose lock it could not release yet.
+    private var pendingReleases: Set<UUID> = []
     private var detectionTask: Task<Void, Never>?
 
     public init(
@@ -94,6 +96,7 @@ public actor WorkflowHost {
         }
         loaded = [:]
         strays = [:]
+        pendingReleases = []  // deleting the owner below releases them
         for task in loops { task.cancel() }
         for task in loops { await task.value }
         detectionTask = nil
@@ -326,20 +329,25 @@ public actor WorkflowHost {
         }
     }
 
-    /// Releases this host's lock on an instance it no longer runs, retrying while the store is
-    /// unavailable (a renewal failure ends it anyway: the lock then expires).
+    /// Releases this host's lock on an instance it no longer runs. While the store cannot be
+    /// written (busy, a disk error), the release is retried on every poll of the inbox loop
+    /// until it succeeds; stopping the host releases every lock it still has.
     private func release(_ id: UUID, owner: UUID) async {
-        var delay = Duration.milliseconds(50)
-        for _ in 0..<8 {
-            do {
-                try await store.releaseLock(of: id, owner: owner)
-                return
-            } catch {
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
-            }
+        do {
+            try await store.releaseLock(of: id, owner: owner)
+            pendingReleases.remove(id)
+        } catch {
+            pendingReleases.insert(id)
         }
-        report(.abandoned(instance: id.uuidString, reason: "could not release its lock; it expires with this host's"))
+    }
+
+    /// Retries the releases that failed.
+    private func retryReleases() async {
+        guard let owner, !pendingReleases.isEmpty else { return }
+        for id in pendingReleases {
+            // Loaded here again meanwhile: this host runs it, and keeps its lock.
+            if loaded[id] != nil { pendingReleases.remove(id) } else { await release(id, owner: owner.id) }
+        }
     }
 
     private func deregister(_ id: UUID, _ instance: HostedInstance) {
@@ -523,6 +531,7 @@ public actor WorkflowHost {
     private func inboxLoop() async {
         var token: Int64 = -1
         while !Task.isCancelled {
+            await retryReleases()
             do {
                 try await pollInbox()
                 let look = try await store.lookForWork(since: token, definitions: hostedDefinitions)

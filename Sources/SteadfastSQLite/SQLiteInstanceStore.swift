@@ -106,7 +106,8 @@ public final class SQLiteInstanceStore: InstanceStore {
     }
 
     static func configure(_ db: SQLiteConnection, _ options: SQLiteStoreOptions) throws {
-        let timeout = max(0, options.busyTimeout.components.seconds * 1000)
+        let (seconds, attoseconds) = options.busyTimeout.components
+        let timeout = max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
         try db.executeScript("PRAGMA busy_timeout = \(timeout)")
         _ = try db.query("PRAGMA journal_mode = WAL", [])
         try db.executeScript("PRAGMA synchronous = \(options.synchronous.rawValue)")

@@ -1,12 +1,12 @@
 import Foundation
 import InstanceStoreContract
 import SteadfastCore
-import SteadfastSQLite
 import SteadfastStore
 import Synchronization
 import Testing
 
 @testable import SteadfastHost
+@testable import SteadfastSQLite
 
 /// Host behaviour against a real SQLite store in a temporary file.
 @Suite struct HostTests {
@@ -270,5 +270,40 @@ final class Recorder: Sendable {
         storage.withLock { events in
             events.compactMap { if case .line(id.uuidString, let text) = $0 { text } else { nil } }
         }
+    }
+}
+
+extension HostTests {
+    /// A save that fails for a transient reason (another process holds SQLite's write lock past
+    /// the busy timeout) must not strand the instance locked to a host that no longer runs it:
+    /// the host releases the lock once the store answers again, and the instance goes on from
+    /// its last save.
+    @Test func aSaveThatFailsReleasesTheInstanceWhichThenGoesOn() async throws {
+        let store = try await SQLiteInstanceStore(
+            url: "sqlite:\(path)", sqliteOptions: SQLiteStoreOptions(busyTimeout: .milliseconds(50)))
+        try await store.setCompletionAction(.deleteNothing)
+        let events = Recorder()
+        var options = HostOptions(
+            hostID: "busy", timeToUnload: .seconds(60), runnableInstancesDetectionPeriod: .milliseconds(200))
+        options.hostLockRenewalPeriod = .seconds(10)
+        let host = WorkflowHost(store: store, catalog: DefinitionCatalog([Self.batch]), options: options) {
+            events.record($0)
+        }
+        try await host.start()
+        let id = try await host.startInstance(definitionName: "batch")
+        // Saved at its first persist point, now in its 0.2 s Delay.
+        try await eventually { try await store.readInstance(id).version >= 2 }
+        let blocker = try SQLiteConnection(path: path)
+        try blocker.executeScript("BEGIN IMMEDIATE")
+        try await eventually {
+            events.contains { if case .abandoned(id.uuidString, _) = $0 { true } else { false } }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try blocker.executeScript("ROLLBACK")
+        try await eventually { try await store.readInstance(id).status == .completed }
+        #expect(try InstanceState.decode(try await store.readInstance(id).state).variables["n"] == 2)
+        await host.stop()
+        blocker.close()
+        await store.close()
     }
 }
