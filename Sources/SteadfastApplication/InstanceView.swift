@@ -83,9 +83,10 @@ public struct InstanceView: Codable, Sendable, Hashable {
             variables = decoded.variables
             bookmarks = Self.bookmarks(decoded)
             nextTimer = decoded.nextTimer?.iso8601 ?? summary.nextTimerAt.map(Self.iso8601)
+            // The store's fault column carries a termination reason too; show it once, as the reason.
             fault =
                 decoded.fault.map { FaultView(message: $0.message, activityPath: $0.activityPath) }
-                ?? summary.fault.map { FaultView(message: $0, activityPath: nil) }
+                ?? (decoded.terminationReason == nil ? summary.fault.map { FaultView(message: $0, activityPath: nil) } : nil)
             terminationReason = decoded.terminationReason
         } else {
             bookmarks = record.bookmarks.sorted().map { BookmarkView(operation: $0, correlateOn: nil) }

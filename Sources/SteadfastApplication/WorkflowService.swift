@@ -64,8 +64,10 @@ public struct WorkflowService: Sendable {
         if let continuation { query.after = try InstancePage.cursor(from: continuation) }
         let limit = query.limit ?? 100
         guard limit > 0 else { throw ApplicationError(.invalidInput, "the limit must be at least 1, not \(limit)") }
-        query.limit = limit
-        let summaries = try await call { try await store.listInstances(query) }
+        query.limit = limit + 1
+        var summaries = try await call { try await store.listInstances(query) }
+        let more = summaries.count > limit
+        summaries = Array(summaries.prefix(limit))
         var views: [InstanceView] = []
         for summary in summaries {
             do {
@@ -76,7 +78,7 @@ public struct WorkflowService: Sendable {
                 views.append(InstanceView(summary: summary, stateError: ApplicationError(error).message, now: clock()))
             }
         }
-        let next = summaries.count == limit ? summaries.last.map { InstancePage.token(after: $0) } : nil
+        let next = more ? summaries.last.map { InstancePage.token(after: $0) } : nil
         return InstancePage(instances: views, continuation: next)
     }
 
@@ -157,6 +159,18 @@ public struct WorkflowService: Sendable {
         _ id: UUID, operation: String, body: JSONValue, clientID: String? = nil, through session: HostSession?,
         wait: WaitCondition = .applied, timeout: Duration = .seconds(30)
     ) async throws(ApplicationError) -> CommandOutcome {
+        if let session {
+            let definition = try await show(id).definition
+            if let hosted = session.host.catalog.definition(name: definition.name, version: definition.version),
+                hosted.receiveOperations[operation] == nil
+            {
+                let known = hosted.receiveOperations.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                throw ApplicationError(
+                    .noRoute,
+                    "definition '\(definition.name)' version '\(definition.version)' has no Receive for '\(operation)' "
+                        + "(it receives \(known.isEmpty ? "no messages" : known)); nothing was stored")
+            }
+        }
         let entry = try await call {
             if let session {
                 return try await session.host.deliver(to: id, operation: operation, body: body, clientID: clientID)
@@ -270,8 +284,11 @@ public struct WorkflowService: Sendable {
             guard ContinuousClock.now < deadline else {
                 throw ApplicationError(
                     .timeout,
-                    "instance \(id) did not reach '\(condition.rawValue)' within \(timeout) for \(Self.describe(entry)); "
-                        + "it stays stored (inbox entry \(entry.id)) and will be applied when a host runs the instance")
+                    applied
+                        ? "instance \(id) took \(Self.describe(entry)) (inbox entry \(entry.id)) but did not reach "
+                            + "'\(condition.rawValue)' within \(timeout); see it with `wf show`"
+                        : "instance \(id) did not apply \(Self.describe(entry)) within \(timeout); it stays stored "
+                            + "(inbox entry \(entry.id)) and is applied when a host runs the instance")
             }
             try? await Task.sleep(for: pollInterval)
         }

@@ -6,9 +6,9 @@ import SteadfastStore
 /// loads runnable instances (due timers, waiting messages), routes messages by correlation key,
 /// applies the idle policy, and on shutdown saves and unlocks what it holds.
 public actor WorkflowHost {
-    public let store: any InstanceStore
-    public let catalog: DefinitionCatalog
-    public let options: HostOptions
+    public nonisolated let store: any InstanceStore
+    public nonisolated let catalog: DefinitionCatalog
+    public nonisolated let options: HostOptions
     private let onEvent: @Sendable (HostEvent) -> Void
     private var owner: LockOwner?
     private var loaded: [UUID: HostedInstance] = [:]

@@ -14,21 +14,21 @@ struct HostingOptions: ParsableArguments {
     @Option(help: "The name this host registers under as a lock owner (default: wf-HOSTNAME-PID).")
     var hostID: String?
 
-    @Option(
+    @Option(parsing: .unconditional, 
         help: ArgumentHelp(
             "Save an idle instance after this long, keeping it loaded (default: never).", valueName: "SECONDS"))
     var timeToPersist: Double?
 
-    @Option(
+    @Option(parsing: .unconditional, 
         help: ArgumentHelp(
             "Save, unlock and unload an idle instance after this long; 0 = at once (default: 60 for serve, 0 otherwise).",
             valueName: "SECONDS"))
     var timeToUnload: Double?
 
-    @Option(help: ArgumentHelp("Time between renewals of this host's lock.", valueName: "SECONDS"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Time between renewals of this host's lock.", valueName: "SECONDS"))
     var lockRenewal: Double = 30
 
-    @Option(
+    @Option(parsing: .unconditional, 
         help: ArgumentHelp(
             "Time between polls for runnable instances; shortened for imminent timers.", valueName: "SECONDS"))
     var detectionPeriod: Double = 5
@@ -36,7 +36,7 @@ struct HostingOptions: ParsableArguments {
     @Option(help: "When an instance is locked by another host: noRetry, basicRetry or aggressiveRetry.")
     var lockedRetry: RetryOption = .noRetry
 
-    @Option(help: "The most instances loaded at once.")
+    @Option(parsing: .unconditional, help: "The most instances loaded at once.")
     var maxInstances: Int = 1000
 
     @Flag(help: "Print the host's progress (loads, saves, unloads) on stderr.")
@@ -73,32 +73,23 @@ struct HostingOptions: ParsableArguments {
         return options
     }
 
-    /// Writes the host's events: progress on stderr (saves only when verbose); the workflow's
-    /// own output (writeLine) on stdout with `linesToStdout` (serve), else on stderr, as stdout
-    /// is kept for the result. `timestamps` prefixes each progress line with the time;
-    /// `jsonLines` writes JSON lines instead.
-    func eventPrinter(linesToStdout: Bool = false, timestamps: Bool = false, jsonLines: Bool = false)
-        -> @Sendable (HostEvent) -> Void
-    {
+    /// Writes the host's events on stderr (stdout is kept for results): the workflow's own
+    /// output (writeLine) and the host's progress (saves only when verbose). `timestamps`
+    /// prefixes each line with the time; `jsonLines` writes JSON lines instead.
+    func eventPrinter(timestamps: Bool = false, jsonLines: Bool = false) -> @Sendable (HostEvent) -> Void {
         let verbose = verbose
         return { event in
             guard let (level, instance, text) = Self.describe(event, verbose: verbose) else { return }
-            var isOutput = false
-            if case .line = event { isOutput = true }
-            let toStdout = isOutput && linesToStdout
-            func write(_ line: String) {
-                if toStdout { FileHandle.standardOutput.write(Data((line + "\n").utf8)) } else { printError(line) }
-            }
             let time = InstanceView.iso8601(Date())
             if jsonLines {
                 var object: [String: JSONValue] = [
                     "time": .string(time), "level": .string(level), "message": .string(text),
                 ]
                 if let instance { object["instance"] = .string(instance) }
-                write(JSONValue.object(object).jsonText)
+                printError(JSONValue.object(object).jsonText)
             } else {
-                let prefix = (timestamps && !isOutput ? "\(time) " : "") + (instance.map { "[\($0.prefix(8))] " } ?? "")
-                write(prefix + text)
+                let prefix = (timestamps ? "\(time) " : "") + (instance.map { "[\($0.prefix(8))] " } ?? "")
+                printError(prefix + text)
             }
         }
     }
@@ -116,7 +107,12 @@ struct HostingOptions: ParsableArguments {
             ("info", id, "saved and unloaded" + (next.map { "; next timer at \($0)" } ?? ""))
         case .loaded(let id): ("info", id, "loaded")
         case .persisted(let id, let version): verbose ? ("debug", id, "saved (version \(version))") : nil
-        case .finished(let id, let state): ("info", id, state.status.rawValue)
+        case .finished(let id, let state):
+            (
+                state.status == .completed ? "info" : "warning", id,
+                state.status.rawValue
+                    + ((state.fault?.message ?? state.terminationReason).map { ": \($0)" } ?? "")
+            )
         }
     }
 }
@@ -220,15 +216,15 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let watch = InstanceWatch()
         let printer = hosting.eventPrinter()
+        // Everything that can be refused is checked before the store is opened (or created).
+        let (source, variables) = try await reportingErrors(json: output.json) {
+            (try DefinitionSource(paths: [file]), try input.map { try Values.object($0, option: "--input") } ?? [:])
+        }
+        guard let definition = source.catalog.definitions.first else { throw ExitCode.failure }
         let view = try await withService(
             writeOptions.configure(storeOptions.configuration), json: output.json, mustExist: false
         ) { service in
-            let source = try DefinitionSource(paths: [file])
-            guard let definition = source.catalog.definitions.first else {
-                throw ApplicationError(.invalidDefinition, source.problems.joined(separator: "\n"))
-            }
-            let variables = try input.map { try Values.object($0, option: "--input") } ?? [:]
-            return try await withHost(
+            try await withHost(
                 service, catalog: source.catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
                 background: wait,
                 onEvent: { event in
@@ -267,7 +263,7 @@ struct MessageOptions: ParsableArguments {
             "Return when the message is accepted (stored), applied, the instance is idle again, or it has completed.",
             valueName: "accepted|applied|idle|completed"))
     var wait: WaitCondition = .applied
-    @Option(help: ArgumentHelp("Seconds to wait before giving up (the message stays queued).", valueName: "SECONDS"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait before giving up (the message stays queued).", valueName: "SECONDS"))
     var timeout: Double = 30
 
     func validate() throws { _ = try Values.seconds(timeout, option: "--timeout") }
@@ -306,13 +302,15 @@ struct Send: AsyncParsableCommand {
     @OptionGroup var hosting: HostingOptions
 
     func run() async throws {
+        // Everything that can be refused is checked before the store is opened (or created).
+        let (catalog, body) = try await reportingErrors(json: output.json) {
+            (try definitions.load().catalog, try message.parsedBody())
+        }
         let outcome = try await withService(
             writeOptions.configure(storeOptions.configuration), json: output.json, mustExist: false
         ) { service in
-            let body = try message.parsedBody()
-            return try await withHost(
-                service, catalog: try definitions.load().catalog,
-                options: try hosting.hostOptions(defaultTimeToUnload: 0),
+            try await withHost(
+                service, catalog: catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
                 background: message.wait == .completed, onEvent: hosting.eventPrinter()
             ) { session in
                 try await service.send(
@@ -376,14 +374,16 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var writeOptions: WriteOptions
     @OptionGroup var hosting: HostingOptions
-    @Option(help: ArgumentHelp("How progress lines are written on stderr.", valueName: "text|json")) var logFormat:
-        LogFormat = .text
+    @Option(help: ArgumentHelp("How log lines are written on stderr.", valueName: "text|json"))
+    var logFormat: LogFormat = .text
+    @Flag(help: "Write JSON log lines (the same as --log-format json); startup errors as a JSON error object.")
+    var json = false
 
     func run() async throws {
-        try await withService(writeOptions.configure(storeOptions.configuration), json: false, mustExist: false) {
+        let catalog = try await reportingErrors(json: json) { try definitions.load().catalog }
+        try await withService(writeOptions.configure(storeOptions.configuration), json: json, mustExist: false) {
             service in
-            let catalog = try definitions.load().catalog
-            let printer = hosting.eventPrinter(linesToStdout: true, timestamps: true, jsonLines: logFormat == .json)
+            let printer = hosting.eventPrinter(timestamps: true, jsonLines: logFormat == .json || json)
             let options = try hosting.hostOptions(defaultTimeToUnload: 60)
             let hosted = catalog.definitions.map { "\($0.name) v\($0.version)" }.joined(separator: ", ")
             try await serve(service: service, catalog: catalog, options: options, printer: printer) {

@@ -23,7 +23,7 @@ struct Instances: AsyncParsableCommand {
             valueName: "STATUS"))
     var status: [String] = []
 
-    @Option(help: ArgumentHelp("Only instances of this definition.", valueName: "NAME"))
+    @Option(help: ArgumentHelp("Only instances of this definition: NAME, or NAME@VERSION as listed.", valueName: "NAME"))
     var definition: String?
 
     @Option(
@@ -41,7 +41,7 @@ struct Instances: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only instances updated before this time (ISO-8601).", valueName: "TIME"))
     var updatedBefore: String?
 
-    @Option(help: ArgumentHelp("At most this many instances (default 100).", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many instances a page.", valueName: "N"))
     var limit: Int = 100
 
     @Option(help: ArgumentHelp("Go on from a previous page (its continuation token).", valueName: "TOKEN"))
@@ -53,7 +53,12 @@ struct Instances: AsyncParsableCommand {
     }
 
     func query() throws -> InstanceQuery {
-        var query = InstanceQuery(definitionName: definition, limit: limit)
+        var query = InstanceQuery(limit: limit)
+        if let definition {
+            let parts = definition.split(separator: "@", maxSplits: 1).map(String.init)
+            query.definitionName = parts.first
+            query.definitionVersion = parts.count == 2 ? parts[1] : nil
+        }
         var statuses: Set<InstanceStatus> = []
         for value in status {
             switch value {

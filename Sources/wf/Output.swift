@@ -32,8 +32,11 @@ func reportingErrors<T>(json: Bool, _ body: () async throws -> T) async throws -
     } catch let exit as CleanExit {
         throw exit
     } catch {
-        report(ApplicationError(error), json: json)
-        throw ExitCode.failure
+        let error = ApplicationError(error)
+        report(error, json: json)
+        // A wrong argument found while running (a body that is not JSON, an id that is no id)
+        // is a usage error like one the parser finds.
+        throw error.code == .invalidInput ? ExitStatus.usage : ExitCode.failure
     }
 }
 
@@ -119,7 +122,10 @@ extension InstanceView {
             lines.append(("fault", fault.activityPath.map { "\(fault.message) (at \($0))" } ?? fault.message))
         }
         if let terminationReason { lines.append(("reason", terminationReason)) }
-        for (name, value) in promotedProperties.sorted(by: { $0.key < $1.key }) { lines.append((name, value)) }
+        if !promotedProperties.isEmpty {
+            let text = promotedProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            lines.append(("promoted", text.joined(separator: ", ")))
+        }
         if let stateError { lines.append(("state error", stateError)) }
         let width = lines.map(\.0.count).max() ?? 0
         var text = lines.map { label, value in

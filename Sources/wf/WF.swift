@@ -11,7 +11,7 @@ struct WF: AsyncParsableCommand {
         abstract: "Steadfast: run, host and inspect long-running workflows.",
         discussion: """
             Exit codes: 0 done; 1 error; 2 the instance faulted or was terminated (run, send, resume-bookmark); \
-            64 usage (a wrong argument or option). With --json, stdout gets JSON only, errors included as \
+            64 usage (a wrong argument or option value). With --json, stdout gets JSON only, errors included as \
             {"error": {"code", "message"}}.
             """,
         version: version,
@@ -35,8 +35,11 @@ struct WF: AsyncParsableCommand {
             }
         } catch {
             let code = exitCode(for: error)
-            if code == ExitStatus.usage, arguments.contains("--json") {
-                report(ApplicationError(.invalidInput, fullMessage(for: error)), json: true)
+            // An ExitCode was reported where it was thrown; a parser's usage error was not.
+            if code == ExitStatus.usage, !(error is ExitCode), arguments.contains("--json") {
+                var message = self.message(for: error)
+                if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+                report(ApplicationError(.invalidInput, message), json: true)
                 Foundation.exit(code.rawValue)
             }
             exit(withError: error)

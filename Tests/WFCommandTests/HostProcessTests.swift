@@ -80,8 +80,9 @@ import Testing
             while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         }
 
+        /// The workflow's lines in the host's log: "2026-… [1A2B3C4D] s2 <tag>" → "s2 <tag>".
         var lines: [String] {
-            String(decoding: (try? Data(contentsOf: stdout)) ?? Data(), as: UTF8.self).split(separator: "\n").map {
+            String(decoding: (try? Data(contentsOf: stderr)) ?? Data(), as: UTF8.self).split(separator: "\n").map {
                 // "[1A2B3C4D] s2 <tag>" → "s2 <tag>"
                 $0.split(separator: "] ", maxSplits: 1).last.map(String.init) ?? String($0)
             }

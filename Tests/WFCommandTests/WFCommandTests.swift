@@ -331,12 +331,33 @@ extension WFCommandTests {
             ["instances", "--limit", "0"], ["run", "x.json", "--lock-renewal", "nan"],
             ["run", "x.json", "--time-to-unload", "1e300"], ["send", "op", "--timeout", "-1"],
             ["purge", "--older-than", "soon"], ["suspend", missing, "--wait", "never"],
+            ["instances", "--limit", "-3"], ["run", "x.json", "--lock-renewal", "-1"],
+            ["show", "zz-not-hex", "--store", fixture.url], ["instances", "--continuation", "garbage", "--store", fixture.url],
         ] {
             let run = try await fixture.wf(usage + ["--json"])
             expectJSONError(run, code: "invalid-input", exit: 64)
             let text = try await fixture.wf(usage)
             #expect(text.status == 64, "\(text)")
         }
+        // A refused message stores nothing, and a refused send creates no store.
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("wf-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let refused = try await runWF(["send", "submit", "--body", "{}", "--json"], in: empty)
+        expectJSONError(refused, code: "definition-not-found")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path).isEmpty)
+        let definitions = fixture.folder.appendingPathComponent("order.json")
+        try Data(StoreFixture.definitionJSON.utf8).write(to: definitions)
+        let held = try await fixture.createInstance(orderId: 30)
+        let typo = try await fixture.wf(
+            "resume-bookmark", held.uuidString, "aprove", "--definitions", definitions.path, "--store", fixture.url,
+            "--json")
+        expectJSONError(typo, code: "no-route")
+        #expect(try await fixture.store.inbox(for: held, pendingOnly: false).isEmpty)
+        let notJSON = try await fixture.wf(
+            "resume-bookmark", held.uuidString, "approve", "--body", "not json", "--definitions", definitions.path,
+            "--store", fixture.url, "--json")
+        expectJSONError(notJSON, code: "invalid-input", exit: 64)
+
         let version = try await fixture.wf("--version")
         #expect(version.status == 0 && !version.stdout.isEmpty)
 

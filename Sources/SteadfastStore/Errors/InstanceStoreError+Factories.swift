@@ -14,7 +14,8 @@ extension InstanceStoreError {
         Self(
             .instanceLocked,
             "Instance \(id) is locked by host '\(hostID)' (owner \(ownerID)) until "
-                + "\(until.ISO8601Format()). Retry after that time, or route the work to that host.",
+                + "\(until.ISO8601Format()), renewed while that host runs it. Retry once that host has unloaded "
+                + "it or stopped; messages and commands can be sent to it meanwhile (they wait in its inbox).",
             instanceID: id,
             lockHostID: hostID,
             lockOwnerID: ownerID,

@@ -45,9 +45,8 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     static func invalid(_ url: String, _ reason: String) -> InstanceStoreError {
         InstanceStoreError(
             .invalidStoreURL,
-            "The store URL '\(url)' is not valid: \(reason). Use 'sqlite:PATH' (e.g. "
-                + "sqlite:steadfast.db or sqlite:/var/lib/steadfast/instances.db), 'sqlite::memory:', "
-                + "or 'postgres://user@host/db'."
+            "The store URL '\(url)' is not valid: \(reason). Use 'sqlite:PATH', e.g. "
+                + "sqlite:steadfast.db or sqlite:/var/lib/steadfast/instances.db."
         )
     }
 }

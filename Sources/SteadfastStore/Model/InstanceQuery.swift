@@ -11,6 +11,8 @@ public struct InstanceQuery: Sendable, Hashable {
     /// Only instances that are (true) or are not (false) blocked on a definition no host runs.
     public var blocked: Bool?
     public var definitionName: String?
+    /// With `definitionName`: only this version of it.
+    public var definitionVersion: String?
     /// Only the instance associated with this correlation key.
     public var key: InstanceKey?
     /// Only instances whose promoted property `name` equals `value`.

@@ -26,6 +26,10 @@ extension SQLInstanceCommands {
             conditions.append("i.definition_name = ?")
             parameters.append(.text(name))
         }
+        if let version = query.definitionVersion {
+            conditions.append("i.definition_version = ?")
+            parameters.append(.text(version))
+        }
         if let key = query.key {
             conditions.append(
                 "EXISTS (SELECT 1 FROM instance_keys k WHERE k.instance_id = i.id AND k.name = ? AND k.value = ?)")
