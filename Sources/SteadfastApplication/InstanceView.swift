@@ -86,7 +86,8 @@ public struct InstanceView: Codable, Sendable, Hashable {
             // The store's fault column carries a termination reason too; show it once, as the reason.
             fault =
                 decoded.fault.map { FaultView(message: $0.message, activityPath: $0.activityPath) }
-                ?? (decoded.terminationReason == nil ? summary.fault.map { FaultView(message: $0, activityPath: nil) } : nil)
+                ?? (decoded.terminationReason == nil
+                    ? summary.fault.map { FaultView(message: $0, activityPath: nil) } : nil)
             terminationReason = decoded.terminationReason
         } else {
             bookmarks = record.bookmarks.sorted().map { BookmarkView(operation: $0, correlateOn: nil) }

@@ -15,7 +15,9 @@ struct ControlOptions: ParsableArguments {
             valueName: "accepted|applied|idle|completed"))
     var wait: WaitCondition = .applied
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait before giving up (the command stays queued).", valueName: "SECONDS"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds to wait before giving up (the command stays queued).", valueName: "SECONDS"))
     var timeout: Double = 30
 
     @Option(help: ArgumentHelp("Your id for this command: sending the same id again stores it once.", valueName: "ID"))

@@ -14,21 +14,25 @@ struct HostingOptions: ParsableArguments {
     @Option(help: "The name this host registers under as a lock owner (default: wf-HOSTNAME-PID).")
     var hostID: String?
 
-    @Option(parsing: .unconditional, 
+    @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Save an idle instance after this long, keeping it loaded (default: never).", valueName: "SECONDS"))
     var timeToPersist: Double?
 
-    @Option(parsing: .unconditional, 
+    @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Save, unlock and unload an idle instance after this long; 0 = at once (default: 60 for serve, 0 otherwise).",
             valueName: "SECONDS"))
     var timeToUnload: Double?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Time between renewals of this host's lock.", valueName: "SECONDS"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Time between renewals of this host's lock.", valueName: "SECONDS"))
     var lockRenewal: Double = 30
 
-    @Option(parsing: .unconditional, 
+    @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Time between polls for runnable instances; shortened for imminent timers.", valueName: "SECONDS"))
     var detectionPeriod: Double = 5
@@ -263,7 +267,9 @@ struct MessageOptions: ParsableArguments {
             "Return when the message is accepted (stored), applied, the instance is idle again, or it has completed.",
             valueName: "accepted|applied|idle|completed"))
     var wait: WaitCondition = .applied
-    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait before giving up (the message stays queued).", valueName: "SECONDS"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds to wait before giving up (the message stays queued).", valueName: "SECONDS"))
     var timeout: Double = 30
 
     func validate() throws { _ = try Values.seconds(timeout, option: "--timeout") }

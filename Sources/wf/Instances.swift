@@ -23,7 +23,8 @@ struct Instances: AsyncParsableCommand {
             valueName: "STATUS"))
     var status: [String] = []
 
-    @Option(help: ArgumentHelp("Only instances of this definition: NAME, or NAME@VERSION as listed.", valueName: "NAME"))
+    @Option(
+        help: ArgumentHelp("Only instances of this definition: NAME, or NAME@VERSION as listed.", valueName: "NAME"))
     var definition: String?
 
     @Option(

@@ -21,7 +21,8 @@ struct WriteOptions: ParsableArguments {
     @Option(help: "How new states are stored: gzip (zlib, above the threshold) or none. Old rows keep theirs.")
     var encoding: EncodingOption = .gzip
 
-    @Option(parsing: .unconditional, 
+    @Option(
+        parsing: .unconditional,
         help: ArgumentHelp("States smaller than this are stored plain whatever --encoding says.", valueName: "BYTES"))
     var compressionThreshold: Int = 1024
 

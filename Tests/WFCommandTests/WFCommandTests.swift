@@ -332,7 +332,8 @@ extension WFCommandTests {
             ["run", "x.json", "--time-to-unload", "1e300"], ["send", "op", "--timeout", "-1"],
             ["purge", "--older-than", "soon"], ["suspend", missing, "--wait", "never"],
             ["instances", "--limit", "-3"], ["run", "x.json", "--lock-renewal", "-1"],
-            ["show", "zz-not-hex", "--store", fixture.url], ["instances", "--continuation", "garbage", "--store", fixture.url],
+            ["show", "zz-not-hex", "--store", fixture.url],
+            ["instances", "--continuation", "garbage", "--store", fixture.url],
         ] {
             let run = try await fixture.wf(usage + ["--json"])
             expectJSONError(run, code: "invalid-input", exit: 64)
