@@ -1,56 +1,269 @@
 import SteadfastCore
 import SteadfastStore
 
-/// The decisions of a loaded instance's life cycle, without I/O: given what a run reported,
-/// what the host must do next. The host carries the actions out in order.
+/// The life cycle of one loaded instance, as a state machine without I/O: events in, actions
+/// out. It holds everything the host decides by — the interpreter, the stored version, whether
+/// the instance is suspended, its inbox in arrival order and what was applied since the last
+/// save, the idle-policy generation, whether the host is shutting down — and takes the time as
+/// a parameter. The host (``HostedInstance``) carries the actions out, one event at a time.
 ///
 /// loaded ─run─▶ persist point ─save(keep lock)─▶ acknowledged ─run─▶ …
 ///                idle ─▶ arm its timer; persist after timeToPersist; unload after timeToUnload
-///                finished ─save(complete)─▶ dropped
-enum InstanceLifecycle {
-    enum Action: Equatable {
-        /// Save the instance; when `acknowledgePersist`, tell it its persist points are durable.
-        case save(SaveLockAction, acknowledgePersist: Bool)
-        /// Start async custom activities.
+///                suspended ─save(unlock)─▶ dropped;  finished ─save(complete)─▶ dropped
+///
+/// A `.save` action is always the last of the actions one call returns: the host performs it
+/// and answers with `.saved` or `.saveFailed`, and the machine goes on from there.
+struct InstanceLifecycle {
+    enum Event: Sendable {
+        /// Take these inbox entries (known ones are ignored), run what can run, apply the inbox,
+        /// fire due timers. How a new or just-loaded instance starts.
+        case wake([InboxEntry])
+        /// The armed timer is due.
+        case timerFired
+        case asyncCompleted(call: Int, outcome: InvokeOutcome)
+        /// The idle policy's deadline, for the generation it was armed in.
+        case idleTimeout(persist: Bool, generation: Int)
+        /// Save and unlock as soon as the instance can be saved, then drop it.
+        case shutdown
+        /// The save asked for succeeded.
+        case saved(version: Int64)
+        /// The save asked for failed: the instance is no longer this host's to run.
+        case saveFailed
+    }
+
+    enum Action: Equatable, Sendable {
+        /// Save ``snapshot`` with ``settledEntries``; answer with `.saved` or `.saveFailed`.
+        case save(SaveLockAction)
         case startAsync([AsyncCall])
-        /// Fire the instance's timers at this time while it stays loaded.
+        /// Send `.timerFired` at this time.
         case armTimer(Instant)
-        /// Schedule the idle policy: a keep-lock save after `persistAfter`, an unload after `unloadAfter`.
-        case armIdlePolicy(persistAfter: Duration?, unloadAfter: Duration)
-        /// Forget the instance (after its last save).
+        /// Send `.idleTimeout(persist: true, generation:)` after `persistAfter` (when set) and
+        /// `.idleTimeout(persist: false, generation:)` after `unloadAfter`.
+        case armIdlePolicy(persistAfter: Duration?, unloadAfter: Duration, generation: Int)
+        /// Cancel the armed timer and idle deadlines.
+        case cancelTimers
+        /// A line the workflow wrote.
+        case line(String)
+        /// An inbox entry that will never be applied, and why.
+        case rejected(entry: Int64, reason: String)
+        case persisted(version: Int64)
+        case unloaded(nextTimer: Instant?)
+        case finished(InstanceState)
+        /// Forget the instance: it is saved (or no longer this host's).
         case drop
     }
 
-    /// What to do after a run. `suspended`: the instance takes no timers or messages now, so it
-    /// is saved and unloaded; `unsavedInbox`: inbox entries were applied or rejected since the
-    /// last save, and the save that records their effect must follow at once.
-    static func actions(
-        after result: RunResult, suspended: Bool = false, unsavedInbox: Bool = false, options: HostOptions
-    ) -> [Action] {
-        if result.status.isFinal { return [.save(.complete, acknowledgePersist: false), .drop] }
+    /// What to do once the save asked for is done.
+    private enum AfterSave {
+        /// Acknowledge persist points, then go on.
+        case acknowledge
+        /// Go on with these actions.
+        case then([Action])
+        case unloaded
+        case completed
+    }
+
+    private(set) var instance: WorkflowInstance
+    /// The stored version the next save must name.
+    private(set) var version: Int64
+    private(set) var suspended: Bool
+    /// Entries applied or rejected since the last save; the next save settles them.
+    private(set) var applied: [Int64] = []
+    private(set) var rejected: [Int64: String] = [:]
+    /// Pending entries not applied yet, in arrival order.
+    private var inbox: [InboxEntry] = []
+    /// Every entry id taken, so one delivered twice (load and poll) is applied once.
+    private var known: Set<Int64> = []
+    private var generation = 0
+    private var shuttingDown = false
+    private(set) var dropped = false
+    private var afterSave: AfterSave?
+    private let options: HostOptions
+
+    init(instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions) {
+        self.instance = instance
+        self.version = version
+        self.suspended = suspended
+        self.options = options
+    }
+
+    /// What a save writes now.
+    var snapshot: InstanceSnapshot { instance.snapshot(suspended: suspended) }
+
+    mutating func handle(_ event: Event, now: Instant) -> [Action] {
+        guard !dropped else { return [] }
+        switch event {
+        case .wake(let entries):
+            take(entries)
+            return advance(suspended ? instance.currentResult : instance.run(now: now), now: now)
+        case .timerFired:
+            guard !suspended else { return [] }
+            return advance(instance.resumeDueTimers(now: now), now: now)
+        case .asyncCompleted(let call, let outcome):
+            // A suspended instance records the result and runs on only when unsuspended.
+            guard let result = try? instance.completeAsync(call: call, outcome: outcome, now: now, runOn: !suspended)
+            else { return [] }
+            return advance(result, now: now)
+        case .idleTimeout(let persist, let eventGeneration):
+            guard eventGeneration == generation, afterSave == nil else { return [] }
+            return save(persist ? .keepLock : .unlock, then: persist ? .then([]) : .unloaded)
+        case .shutdown:
+            shuttingDown = true
+            return unloadForShutdown() ?? []
+        case .saved(let newVersion):
+            version = newVersion
+            applied = []
+            rejected = [:]
+            let next = afterSave
+            afterSave = nil
+            var actions: [Action] = [.persisted(version: newVersion)]
+            switch next {
+            case .acknowledge?: actions += advance(instance.acknowledgePersist(now: now), now: now)
+            case .then(let more)?: actions += more + (unloadForShutdown() ?? [])
+            case .unloaded?: actions += [.unloaded(nextTimer: instance.state.nextTimer), .drop]
+            case .completed?: actions += [.finished(instance.state), .drop]
+            case nil: break
+            }
+            if actions.contains(.drop) { dropped = true }
+            return actions
+        case .saveFailed:
+            dropped = true
+            return [.cancelTimers, .drop]
+        }
+    }
+
+    // MARK: Running
+
+    /// Applies the inbox in arrival order, one entry at a time, and fires due timers, until
+    /// nothing more can happen now; a persist point reached on the way is saved before more
+    /// work goes on. Then decides what the instance needs.
+    private mutating func advance(_ first: RunResult, now: Instant) -> [Action] {
+        var result = first
+        while true {
+            if !suspended && !inbox.isEmpty && result.persistRequested && result.canPersist
+                && !result.status.isFinal
+            {
+                // What follows a persist point runs only after a durable save.
+                return lines(of: result) + save(.keepLock, then: .acknowledge)
+            }
+            if let step = applyNextEntry(now: now) {
+                result.append(step.result)
+                if let rejection = step.rejection { pendingReports.append(rejection) }
+                continue
+            }
+            if !suspended && !instance.state.status.isFinal && instance.state.timers.contains(where: { $0.due <= now })
+            {
+                result.append(instance.resumeDueTimers(now: now))
+                continue
+            }
+            return finish(result)
+        }
+    }
+
+    /// Rejections to report with the next lines.
+    private var pendingReports: [Action] = []
+
+    /// Applies the first entry that can be applied now: a control command at once; a message
+    /// when the instance is not suspended and a Receive takes it (else it waits). Nil when none.
+    private mutating func applyNextEntry(now: Instant) -> (result: RunResult, rejection: Action?)? {
+        guard !instance.state.status.isFinal else { return nil }
+        for (index, entry) in inbox.enumerated() {
+            var result = instance.currentResult
+            var rejection: Action?
+            switch entry.command {
+            case .suspend:
+                suspended = true
+            case .unsuspend:
+                if suspended {
+                    suspended = false
+                    result = instance.run(now: now)
+                }
+            case .terminate(let reason):
+                result = instance.terminate(reason: reason)
+            case .cancel(let reason):
+                result = instance.cancel(reason: reason)
+            case .message(let operation, let body):
+                guard !suspended, instance.state.bookmarks.contains(where: { $0.operation == operation }) else {
+                    continue
+                }
+                do {
+                    let message = try JSONValue.parse(body, what: "the message for '\(operation)'")
+                    result = try instance.resume(operation: operation, message: message, now: now)
+                } catch {
+                    rejected[entry.id] = error.message
+                    rejection = .rejected(entry: entry.id, reason: error.message)
+                }
+            }
+            if rejection == nil { applied.append(entry.id) }
+            inbox.remove(at: index)
+            return (result, rejection)
+        }
+        return nil
+    }
+
+    /// Adds entries not taken before, keeping arrival order.
+    private mutating func take(_ entries: [InboxEntry]) {
+        let new = entries.filter { $0.state == .pending && known.insert($0.id).inserted }
+        guard !new.isEmpty else { return }
+        inbox = (inbox + new).sorted { $0.id < $1.id }
+    }
+
+    /// What the instance needs after a run: a new idle generation, and the actions of
+    /// ``decide(_:)``.
+    private mutating func finish(_ result: RunResult) -> [Action] {
+        generation += 1
+        return [.cancelTimers] + lines(of: result) + decide(result)
+    }
+
+    private mutating func lines(of result: RunResult) -> [Action] {
+        let reports = pendingReports
+        pendingReports = []
+        return reports + result.lines.map(Action.line)
+    }
+
+    private mutating func decide(_ result: RunResult) -> [Action] {
+        if result.status.isFinal { return save(.complete, then: .completed) }
         var actions: [Action] = []
         if !result.asyncCalls.isEmpty { actions.append(.startAsync(result.asyncCalls)) }
-        if suspended && result.canPersist {
+        guard result.canPersist else {
+            // Inside a no-persist zone nothing is saved; a timer still fires while loaded.
+            if result.status == .idle, !suspended, let due = result.nextTimer { actions.append(.armTimer(due)) }
+            return actions
+        }
+        if suspended {
             // Nothing runs while suspended, a persist point included: unload; unsuspending
             // loads it again and goes on from there.
-            actions.append(contentsOf: [.save(.unlock, acknowledgePersist: false), .drop])
-            return actions
+            return actions + save(.unlock, then: .unloaded)
         }
-        if result.persistRequested && result.canPersist {
-            // What follows the persist point runs only after the save is durable.
-            actions.append(.save(.keepLock, acknowledgePersist: true))
-            return actions
+        if result.persistRequested { return actions + save(.keepLock, then: .acknowledge) }
+        if let unload = unloadForShutdown() { return actions + unload }
+        if result.status == .idle && options.timeToUnload == .zero { return actions + save(.unlock, then: .unloaded) }
+        var later: [Action] = []
+        if result.status == .idle {
+            if let due = result.nextTimer { later.append(.armTimer(due)) }
+            later.append(
+                .armIdlePolicy(
+                    persistAfter: options.timeToPersist.flatMap { $0 < options.timeToUnload ? $0 : nil },
+                    unloadAfter: options.timeToUnload, generation: generation))
         }
-        if result.canPersist && result.status == .idle && options.timeToUnload == .zero {
-            actions.append(contentsOf: [.save(.unlock, acknowledgePersist: false), .drop])
-            return actions
+        // Entries applied since the last save are settled by a save right away.
+        if !applied.isEmpty || !rejected.isEmpty { return actions + save(.keepLock, then: .then(later)) }
+        return actions + later
+    }
+
+    /// Saving for a shutdown, once the instance can be saved; nil when not shutting down or not
+    /// possible yet.
+    private mutating func unloadForShutdown() -> [Action]? {
+        guard shuttingDown, !dropped, afterSave == nil, instance.state.canPersist else { return nil }
+        if instance.state.status.isFinal {
+            dropped = true
+            return [.cancelTimers, .drop]
         }
-        if unsavedInbox && result.canPersist { actions.append(.save(.keepLock, acknowledgePersist: false)) }
-        guard result.status == .idle, !suspended else { return actions }
-        if let due = result.nextTimer { actions.append(.armTimer(due)) }
-        if result.canPersist {
-            actions.append(.armIdlePolicy(persistAfter: options.timeToPersist, unloadAfter: options.timeToUnload))
-        }
-        return actions
+        return [.cancelTimers] + save(.unlock, then: .unloaded)
+    }
+
+    private mutating func save(_ lockAction: SaveLockAction, then next: AfterSave) -> [Action] {
+        afterSave = next
+        return [.save(lockAction)]
     }
 }

@@ -72,7 +72,7 @@ public actor WorkflowHost {
             for instance in instances {
                 group.addTask {
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        instance.send(.shutdown(reply: { done.resume() }))
+                        instance.shutdown(reply: { done.resume() })
                     }
                     return true
                 }

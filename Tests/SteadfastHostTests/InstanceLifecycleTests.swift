@@ -1,67 +1,151 @@
+import Foundation
 import SteadfastCore
 import SteadfastStore
 import Testing
 
 @testable import SteadfastHost
 
-/// The host's per-instance decisions, without I/O or a clock: what a run reported in, what the
-/// host must do out.
+/// The per-instance state machine, driven by events with explicit times: no store, no sleeping.
 @Suite struct InstanceLifecycleTests {
     static let options = HostOptions(hostID: "t", timeToPersist: .seconds(5), timeToUnload: .seconds(60))
 
-    static func result(
-        _ status: InstanceStatus, persist: Bool = false, canPersist: Bool = true, timer: Instant? = nil
-    ) -> RunResult {
-        RunResult(status: status, nextTimer: timer, persistRequested: persist, canPersist: canPersist)
-    }
-
-    @Test func finishedInstancesCompleteAndDrop() {
-        #expect(
-            InstanceLifecycle.actions(after: Self.result(.terminated), options: Self.options) == [
-                .save(.complete, acknowledgePersist: false), .drop,
-            ])
-    }
-
-    @Test func anIdleInstanceArmsItsTimerAndIdlePolicy() {
-        let due = Instant(millisecondsSinceEpoch: 1000)
-        #expect(
-            InstanceLifecycle.actions(after: Self.result(.idle, timer: due), options: Self.options) == [
-                .armTimer(due), .armIdlePolicy(persistAfter: .seconds(5), unloadAfter: .seconds(60)),
-            ])
-    }
-
-    @Test func appliedInboxEntriesAreSavedAtOnce() {
-        #expect(
-            InstanceLifecycle.actions(after: Self.result(.idle), unsavedInbox: true, options: Self.options) == [
-                .save(.keepLock, acknowledgePersist: false),
-                .armIdlePolicy(persistAfter: .seconds(5), unloadAfter: .seconds(60)),
-            ])
-    }
-
-    @Test func aSuspendedInstanceUnloadsEvenAtAPersistPoint() {
-        for result in [Self.result(.idle), Self.result(.running, persist: true)] {
-            #expect(
-                InstanceLifecycle.actions(after: result, suspended: true, options: Self.options) == [
-                    .save(.unlock, acknowledgePersist: false), .drop,
-                ])
+    /// Submit (creates), persist, then wait for approve or a 1-hour timer.
+    static let approval = try! WorkflowDefinition(
+        name: "approval", version: "1", variables: ["orderId": nil, "status": "new"], keys: ["orderId"]
+    ) {
+        Receive("submit", correlateOn: "orderId", createsInstance: true)
+        Persist()
+        Pick {
+            Trigger(Receive("approve", correlateOn: "orderId")) { Assign("status", "'approved'") }
+            Trigger(Delay("PT1H")) { Assign("status", "'expired'") }
         }
-        // Inside a no-persist zone it can only wait, and arms no timer.
-        #expect(
-            InstanceLifecycle.actions(
-                after: Self.result(.idle, canPersist: false, timer: Instant(millisecondsSinceEpoch: 5)),
-                suspended: true, options: Self.options
-            ).isEmpty)
+        WriteLine("'order ' + orderId + ' is ' + status")
     }
 
-    @Test func aPersistPointSavesBeforeAnythingElse() {
+    static let start = Instant(millisecondsSinceEpoch: 1_000_000)
+
+    static func machine(options: HostOptions = options) throws -> InstanceLifecycle {
+        InstanceLifecycle(
+            instance: try WorkflowInstance(definition: approval, instanceID: "i-1"), version: 1, suspended: false,
+            options: options)
+    }
+
+    static func entry(_ id: Int64, _ command: InboxEntry.Command) -> InboxEntry {
+        InboxEntry(id: id, instanceID: UUID(), command: command, enqueuedAt: Date())
+    }
+
+    static func message(_ id: Int64, _ operation: String, _ body: String) -> InboxEntry {
+        entry(id, .message(operation: operation, body: Data(body.utf8)))
+    }
+
+    /// Feeds `.saved` answers to saves until the machine asks for something else.
+    static func answeringSaves(
+        _ machine: inout InstanceLifecycle, _ first: [InstanceLifecycle.Action], now: Instant
+    ) -> [InstanceLifecycle.Action] {
+        var all = first
+        var version: Int64 = machine.version
+        while case .save? = all.last {
+            version += 1
+            all += machine.handle(.saved(version: version), now: now)
+        }
+        return all
+    }
+
+    @Test func aMessageIsSavedAtThePersistPointThenTheInstanceIdlesWithItsTimerAndPolicy() throws {
+        var machine = try Self.machine()
+        let first = machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start)
+        // Run, apply submit, reach the persist point: save it (settling entry 1) before anything else.
+        #expect(first.last == .save(.keepLock))
+        #expect(machine.applied == [1])
+        let after = machine.handle(.saved(version: 2), now: Self.start)
+        #expect(machine.applied.isEmpty && machine.version == 2)
+        let due = Self.start.adding(milliseconds: 3_600_000)
         #expect(
-            InstanceLifecycle.actions(after: Self.result(.running, persist: true), options: Self.options) == [
-                .save(.keepLock, acknowledgePersist: true)
+            after == [
+                .persisted(version: 2), .cancelTimers, .armTimer(due),
+                .armIdlePolicy(persistAfter: .seconds(5), unloadAfter: .seconds(60), generation: 2),
             ])
-        // Inside a no-persist zone a timer still fires while loaded; nothing is saved.
-        let due = Instant(millisecondsSinceEpoch: 7)
+        // A stale idle deadline (an older generation) does nothing; the current one unloads.
+        #expect(machine.handle(.idleTimeout(persist: false, generation: 1), now: Self.start).isEmpty)
+        #expect(machine.handle(.idleTimeout(persist: false, generation: 2), now: Self.start) == [.save(.unlock)])
         #expect(
-            InstanceLifecycle.actions(after: Self.result(.idle, canPersist: false, timer: due), options: Self.options)
-                == [.armTimer(due)])
+            machine.handle(.saved(version: 3), now: Self.start) == [
+                .persisted(version: 3), .unloaded(nextTimer: due), .drop,
+            ])
+        #expect(machine.dropped)
+    }
+
+    @Test func theTimerFiresAtItsTimeAndTheInstanceCompletes() throws {
+        var machine = try Self.machine()
+        _ = Self.answeringSaves(
+            &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
+            now: Self.start)
+        let later = Self.start.adding(milliseconds: 3_600_000)
+        let actions = Self.answeringSaves(&machine, machine.handle(.timerFired, now: later), now: later)
+        #expect(actions.contains(.line("order 7 is expired")))
+        #expect(actions.contains(.save(.complete)) && actions.last == .drop)
+        #expect(actions.contains { if case .finished(let state) = $0 { state.status == .completed } else { false } })
+    }
+
+    @Test func suspendUnloadsAMessageWaitsAndUnsuspendAppliesItInOrder() throws {
+        var machine = try Self.machine()
+        _ = Self.answeringSaves(
+            &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
+            now: Self.start)
+        // Suspend, then approve, in one wake: suspend applies, the message waits, and the
+        // instance is saved (settling the suspend) and unloaded.
+        let suspended = machine.handle(
+            .wake([Self.entry(2, .suspend), Self.message(3, "approve", #"{"orderId": 7}"#)]), now: Self.start)
+        #expect(suspended.last == .save(.unlock))
+        #expect(machine.suspended && machine.applied == [2])
+        #expect(machine.snapshot.isSuspended)
+        #expect(!suspended.contains(.line("order 7 is approved")))
+        // A timer event while suspended does nothing.
+        #expect(machine.handle(.timerFired, now: Self.start.adding(milliseconds: 7_200_000)).isEmpty)
+
+        // Loaded again with the waiting message and an unsuspend: applied in order.
+        var again = InstanceLifecycle(
+            instance: machine.instance, version: 4, suspended: true, options: Self.options)
+        let resumed = Self.answeringSaves(
+            &again,
+            again.handle(
+                .wake([Self.message(3, "approve", #"{"orderId": 7}"#), Self.entry(4, .unsuspend)]), now: Self.start),
+            now: Self.start)
+        #expect(resumed.contains(.line("order 7 is approved")))
+        #expect(resumed.contains(.save(.complete)))
+    }
+
+    @Test func aBadMessageIsRejectedAndTerminateEndsTheInstance() throws {
+        var machine = try Self.machine()
+        _ = Self.answeringSaves(
+            &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
+            now: Self.start)
+        let actions = machine.handle(
+            .wake([Self.message(2, "approve", "not json"), Self.entry(3, .terminate(reason: "fraud"))]),
+            now: Self.start)
+        #expect(machine.rejected.keys.sorted() == [2] && machine.applied == [3])
+        #expect(actions.contains { if case .rejected(2, _) = $0 { true } else { false } })
+        #expect(actions.last == .save(.complete))
+        #expect(machine.snapshot.status == .terminated)
+    }
+
+    @Test func shutdownSavesAndUnlocksAndAFailedSaveDrops() throws {
+        var machine = try Self.machine()
+        _ = Self.answeringSaves(
+            &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
+            now: Self.start)
+        #expect(machine.handle(.shutdown, now: Self.start) == [.cancelTimers, .save(.unlock)])
+        #expect(machine.handle(.saveFailed, now: Self.start) == [.cancelTimers, .drop])
+        #expect(machine.dropped)
+        #expect(machine.handle(.timerFired, now: Self.start).isEmpty, "a dropped instance decides nothing")
+    }
+
+    @Test func withTimeToUnloadZeroAnIdleInstanceIsSavedAndUnloadedAtOnce() throws {
+        var machine = try Self.machine(options: HostOptions(hostID: "t", timeToUnload: .zero))
+        let actions = Self.answeringSaves(
+            &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
+            now: Self.start)
+        #expect(actions.suffix(2) == [.unloaded(nextTimer: Self.start.adding(milliseconds: 3_600_000)), .drop])
+        #expect(actions.filter { if case .save = $0 { true } else { false } } == [.save(.keepLock), .save(.unlock)])
     }
 }
