@@ -347,14 +347,6 @@ public struct WorkflowService: Sendable {
     }
 }
 
-extension InstanceSummary {
-    /// The lock, if it is still live at `now`.
-    func liveLock(at now: Date) -> InstanceLock? {
-        guard let lock, lock.expiresAt > now else { return nil }
-        return lock
-    }
-}
-
 /// How long a command waits: until it is stored, applied, the instance is idle again, or it
 /// has finished.
 public enum WaitCondition: String, Sendable, Hashable, Codable, CaseIterable {

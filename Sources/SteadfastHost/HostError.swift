@@ -11,7 +11,6 @@ public struct HostError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let noRoute = Code(rawValue: "no-route")
         public static let instanceNotFound = Code(rawValue: "instance-not-found")
         public static let keyNotFound = Code(rawValue: "key-not-found")
-        public static let notWaiting = Code(rawValue: "not-waiting")
         public static let lockLost = Code(rawValue: "lock-lost")
         public static let hostStopped = Code(rawValue: "host-stopped")
         public static let tooManyInstances = Code(rawValue: "too-many-instances")

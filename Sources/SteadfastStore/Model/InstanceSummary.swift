@@ -45,3 +45,11 @@ public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
         self.updatedAt = updatedAt
     }
 }
+
+extension InstanceSummary {
+    /// The lock, if it is still live at `now` (an expired owner's lock is free).
+    public func liveLock(at now: Date) -> InstanceLock? {
+        guard let lock, lock.expiresAt > now else { return nil }
+        return lock
+    }
+}

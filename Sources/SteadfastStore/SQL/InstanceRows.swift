@@ -58,11 +58,3 @@ extension DefinitionIdentity {
         )
     }
 }
-
-extension InstanceSummary {
-    /// The lock, if it is still live at `now`.
-    func liveLock(at now: Date) -> InstanceLock? {
-        guard let lock, lock.expiresAt > now else { return nil }
-        return lock
-    }
-}
