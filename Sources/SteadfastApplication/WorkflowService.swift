@@ -194,7 +194,7 @@ public struct WorkflowService: Sendable {
                 return try await view(of: id, session: session)
             }
             if record.status.isFinal { return InstanceView(record: record, now: clock()) }
-            try? await Task.sleep(for: pollInterval * 5)
+            try await pause(pollInterval * 5)
         }
     }
 
@@ -290,7 +290,15 @@ public struct WorkflowService: Sendable {
                         : "instance \(id) did not apply \(Self.describe(entry)) within \(timeout); it stays stored "
                             + "(inbox entry \(entry.id)) and is applied when a host runs the instance")
             }
-            try? await Task.sleep(for: pollInterval)
+            try await pause(pollInterval)
+        }
+    }
+
+    /// Sleeps between looks at the store; a cancelled wait (SIGINT/SIGTERM in `wf`) ends at once.
+    private func pause(_ duration: Duration) async throws(ApplicationError) {
+        try? await Task.sleep(for: duration)
+        if Task.isCancelled {
+            throw ApplicationError(.hostStopped, "the wait was interrupted; what was sent stays stored")
         }
     }
 

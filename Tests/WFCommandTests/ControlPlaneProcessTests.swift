@@ -154,3 +154,53 @@ import Testing
         await fixture.destroy()
     }
 }
+
+extension ControlPlaneProcessTests {
+    /// A folder with a broken file: the others are hosted and the broken one is named; two files
+    /// defining one name and version differently are refused, naming both.
+    @Test func definitionFoldersSkipABrokenFileAndRefuseConflictingVersions() async throws {
+        let fixture = try await StoreFixture()
+        let folder = try HostProcessTests.writeDefinition(fixture, Self.ticket)
+        try Data("{ not json".utf8).write(to: folder.appendingPathComponent("broken.json"))
+        let open = try await fixture.wf(
+            "send", "open", "--body", #"{"id": 1}"#, "--definitions", folder.path, "--store", fixture.url)
+        #expect(open.status == 0, "\(open)")
+        #expect(open.stderr.contains("skipped: \(folder.appendingPathComponent("broken.json").path)"), "\(open)")
+
+        let edited = Self.ticket.replacingOccurrences(of: "PT0.3S", with: "PT0.4S")
+        try Data(edited.utf8).write(to: folder.appendingPathComponent("ticket-edited.json"))
+        let conflict = try await fixture.wf(
+            "send", "open", "--body", #"{"id": 2}"#, "--definitions", folder.path, "--store", fixture.url, "--json")
+        expectJSONError(conflict, code: "invalid-definition")
+        #expect(conflict.stdout.contains("steps.json") && conflict.stdout.contains("ticket-edited.json"), "\(conflict)")
+        await fixture.destroy()
+    }
+
+    /// SIGTERM to `wf run --wait` saves and unlocks the instance it holds, like `wf serve`.
+    @Test func sigtermToRunWaitSavesAndUnlocks() async throws {
+        let fixture = try await StoreFixture()
+        let file = fixture.folder.appendingPathComponent("nap.json")
+        try Data(
+            #"{"name": "nap", "version": "1", "body": {"sequence": [{"persist": {}}, {"delay": {"duration": "PT1H"}}]}}"#
+                .utf8
+        ).write(to: file)
+        let binary = try #require(WFBinary.url)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", file.path, "--wait", "--store", fixture.url, "--time-to-unload", "600"]
+        process.currentDirectoryURL = fixture.folder
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await eventually {
+            let held = try await fixture.store.listInstances(.all)
+            return held.count == 1 && held[0].lock != nil && held[0].version >= 2
+        }
+        kill(process.processIdentifier, SIGTERM)
+        try await eventually { !process.isRunning }
+        let instance = try #require(try await fixture.store.listInstances(.all).first)
+        #expect(instance.lock == nil, "saved and unlocked on SIGTERM")
+        #expect(instance.status == .idle && instance.nextTimerAt != nil)
+        await fixture.destroy()
+    }
+}
