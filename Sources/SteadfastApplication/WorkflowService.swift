@@ -183,6 +183,14 @@ public struct WorkflowService: Sendable {
 
     // MARK: Instances run here
 
+    /// Starts an instance of the newest hosted version of `definitionName` on `session`'s host,
+    /// with `input` setting its variables; returns its id once it is stored.
+    public func start(
+        _ definitionName: String, input: [String: JSONValue] = [:], through session: HostSession
+    ) async throws(ApplicationError) -> UUID {
+        try await call { try await session.host.startInstance(definitionName: definitionName, input: input) }
+    }
+
     /// Waits until the instance has finished, on this host or another one, and returns its view
     /// (nil when another host finished it and the completion action deleted it).
     public func waitUntilFinished(_ id: UUID, session: HostSession?) async throws(ApplicationError) -> InstanceView? {

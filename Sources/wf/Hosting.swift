@@ -236,7 +236,7 @@ struct Run: AsyncParsableCommand {
                     watch.record(event)
                 }
             ) { session in
-                let id = try await session.host.startInstance(definitionName: definition.name, input: variables)
+                let id = try await service.start(definition.name, input: variables, through: session)
                 if wait { return try await service.waitUntilFinished(id, session: session) }
                 await watch.waitForExit(of: id.uuidString)
                 return try await service.view(of: id, session: session)
