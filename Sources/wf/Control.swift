@@ -4,32 +4,37 @@ import SteadfastApplication
 import SteadfastCore
 import SteadfastStore
 
-/// What every control command takes: the instance, how long to wait, and an optional client id.
-struct ControlOptions: ParsableArguments {
-    @OptionGroup var instance: InstanceOptions
-
+/// How a message or command is sent: how long to wait for it, and an optional client id.
+struct DeliveryOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Return when the command is accepted (stored), applied, the instance is idle again, or it has "
-                + "completed.",
+            "Return when it is accepted (stored), applied, the instance is idle again, or it has completed.",
             valueName: "accepted|applied|idle|completed"))
     var wait: WaitCondition = .applied
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("Seconds to wait before giving up (the command stays queued).", valueName: "SECONDS"))
+        help: ArgumentHelp("Seconds to wait before giving up (what was sent stays queued).", valueName: "SECONDS"))
     var timeout: Double = 30
 
-    @Option(help: ArgumentHelp("Your id for this command: sending the same id again stores it once.", valueName: "ID"))
+    @Option(help: ArgumentHelp("Your id for it: sending the same id again stores it once.", valueName: "ID"))
     var clientID: String?
 
     func validate() throws { _ = try Values.seconds(timeout, option: "--timeout") }
+
+    var timeoutDuration: Duration { (try? Values.seconds(timeout, option: "--timeout")) ?? .seconds(30) }
+}
+
+/// What every control command takes: the instance, and how it is sent.
+struct ControlOptions: ParsableArguments {
+    @OptionGroup var instance: InstanceOptions
+    @OptionGroup var delivery: DeliveryOptions
 
     /// Sends `command` to the instance and prints what became of it.
     func send(_ command: InboxEntry.Command, verb: String) async throws {
         let outcome = try await instance.withInstance { service, id in
             try await service.control(
-                id, command, clientID: clientID, wait: wait, timeout: try Values.seconds(timeout, option: "--timeout"))
+                id, command, clientID: delivery.clientID, wait: delivery.wait, timeout: delivery.timeoutDuration)
         }
         if instance.output.json {
             try printJSON(outcome)

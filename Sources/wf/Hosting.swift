@@ -260,19 +260,7 @@ func render(_ view: InstanceView?, json: Bool) throws {
 /// What `send` and `resume-bookmark` take besides the message.
 struct MessageOptions: ParsableArguments {
     @Option(help: "The message body (JSON); for `send`, its correlation key field routes it.") var body: String = "{}"
-    @Option(help: ArgumentHelp("Your id for this message: sending the same id again stores it once.", valueName: "ID"))
-    var clientID: String?
-    @Option(
-        help: ArgumentHelp(
-            "Return when the message is accepted (stored), applied, the instance is idle again, or it has completed.",
-            valueName: "accepted|applied|idle|completed"))
-    var wait: WaitCondition = .applied
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp("Seconds to wait before giving up (the message stays queued).", valueName: "SECONDS"))
-    var timeout: Double = 30
-
-    func validate() throws { _ = try Values.seconds(timeout, option: "--timeout") }
+    @OptionGroup var delivery: DeliveryOptions
 
     func parsedBody() throws -> JSONValue { try JSONValue.parse(body, what: "--body") }
 }
@@ -317,11 +305,12 @@ struct Send: AsyncParsableCommand {
         ) { service in
             try await withHost(
                 service, catalog: catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
-                background: message.wait == .completed, onEvent: hosting.eventPrinter()
+                background: message.delivery.wait == .completed, onEvent: hosting.eventPrinter()
             ) { session in
                 try await service.send(
-                    operation, body: body, clientID: message.clientID, through: session, wait: message.wait,
-                    timeout: try Values.seconds(message.timeout, option: "--timeout"))
+                    operation, body: body, clientID: message.delivery.clientID, through: session,
+                    wait: message.delivery.wait,
+                    timeout: message.delivery.timeoutDuration)
             }
         }
         try render(outcome, json: output.json)
@@ -348,21 +337,21 @@ struct ResumeBookmark: AsyncParsableCommand {
             service in
             let instance = try await service.resolveID(id)
             let body = try message.parsedBody()
-            let timeout = try Values.seconds(message.timeout, option: "--timeout")
+            let timeout = message.delivery.timeoutDuration
             // Without definitions here, the message is stored for the host that runs the instance.
             guard let source = try definitions.loadIfAvailable() else {
                 _ = try await service.show(instance)
                 return try await service.resume(
-                    instance, operation: operation, body: body, clientID: message.clientID, through: nil,
-                    wait: message.wait, timeout: timeout)
+                    instance, operation: operation, body: body, clientID: message.delivery.clientID, through: nil,
+                    wait: message.delivery.wait, timeout: timeout)
             }
             return try await withHost(
                 service, catalog: source.catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
-                background: message.wait == .completed, onEvent: hosting.eventPrinter()
+                background: message.delivery.wait == .completed, onEvent: hosting.eventPrinter()
             ) { session in
                 try await service.resume(
-                    instance, operation: operation, body: body, clientID: message.clientID, through: session,
-                    wait: message.wait, timeout: timeout)
+                    instance, operation: operation, body: body, clientID: message.delivery.clientID, through: session,
+                    wait: message.delivery.wait, timeout: timeout)
             }
         }
         try render(outcome, json: output.json)
