@@ -189,7 +189,7 @@ public struct InboxEntryView: Codable, Sendable, Hashable {
             self.body = (try? JSONValue.parse(body, what: "the body")) ?? .string(String(decoding: body, as: UTF8.self))
         case .terminate(let reason), .cancel(let reason):
             self.reason = reason
-        case .suspend, .unsuspend:
+        case .suspend, .unsuspend, .abandon:
             break
         }
         clientID = entry.clientID

@@ -38,6 +38,8 @@ struct OperatorChange {
                 snapshot.isSuspended = false
             case .suspend, .unsuspend:
                 continue
+            case .abandon:
+                break  // no host holds it: nothing unsaved to discard
             case .terminate(let reason):
                 end(as: .terminated, reason: reason)
             case .cancel(let reason):

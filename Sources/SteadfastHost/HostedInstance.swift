@@ -98,6 +98,8 @@ actor HostedInstance {
                     host.report(.unloaded(instance: id.uuidString, nextTimer: nextTimer?.iso8601))
                 case .finished(let state):
                     host.report(.finished(instance: id.uuidString, state: state))
+                case .release(let entry):
+                    await host.release(self, settling: entry)
                 case .drop:
                     drop()
                 }

@@ -49,6 +49,9 @@ struct InstanceLifecycle {
         case persisted(version: Int64)
         case unloaded(nextTimer: Instant?)
         case finished(InstanceState)
+        /// Release the lock without saving, marking this `abandon` entry applied; then `.drop`
+        /// follows. What was not saved is discarded: the instance goes on from its last save.
+        case release(abandonEntry: Int64)
         /// Forget the instance: it is saved (or no longer this host's).
         case drop
     }
@@ -138,6 +141,11 @@ struct InstanceLifecycle {
     /// nothing more can happen now; a persist point reached on the way is saved before more
     /// work goes on. Then decides what the instance needs.
     private mutating func advance(_ first: RunResult, now: Instant) -> [Action] {
+        // An abandon discards everything not saved, whatever else waits: release at once.
+        if let abandon = inbox.first(where: { $0.command == .abandon }) {
+            dropped = true
+            return [.cancelTimers, .release(abandonEntry: abandon.id), .drop]
+        }
         var result = first
         while true {
             if !suspended && !inbox.isEmpty && result.persistRequested && result.canPersist
@@ -182,6 +190,8 @@ struct InstanceLifecycle {
                 result = instance.terminate(reason: reason)
             case .cancel(let reason):
                 result = instance.cancel(reason: reason)
+            case .abandon:
+                continue  // handled before any entry is applied (see advance)
             case .message(let operation, let body):
                 guard !suspended, instance.state.bookmarks.contains(where: { $0.operation == operation }) else {
                     continue

@@ -341,6 +341,22 @@ public actor WorkflowHost {
         }
     }
 
+    /// Releases an instance an `abandon` entry asked this host to let go of, without saving; the
+    /// release marks the entry applied. If the store cannot be written now, the lock is released
+    /// by a later poll (the entry then stays pending, and the next host to load the instance
+    /// applies it — a no-op there, as nothing unsaved is held).
+    func release(_ instance: HostedInstance, settling entry: Int64) async {
+        deregister(instance.id, instance)
+        guard let owner else { return }
+        do {
+            try await store.releaseLock(of: instance.id, owner: owner.id, applied: [entry])
+            report(
+                .abandoned(instance: instance.id.uuidString, reason: "abandoned by an operator (inbox entry \(entry))"))
+        } catch {
+            pendingReleases.insert(instance.id)
+        }
+    }
+
     /// Retries the releases that failed.
     private func retryReleases() async {
         guard let owner, !pendingReleases.isEmpty else { return }

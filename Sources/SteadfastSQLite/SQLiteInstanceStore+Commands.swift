@@ -34,8 +34,10 @@ extension SQLiteInstanceStore {
         try await worker.write { [commands] in try commands.save(request, on: $0) }
     }
 
-    public func releaseLock(of instanceID: UUID, owner: UUID) async throws -> Bool {
-        try await worker.write { [commands] in try commands.releaseLock(of: instanceID, owner: owner, on: $0) }
+    public func releaseLock(of instanceID: UUID, owner: UUID, applied: [Int64]) async throws -> Bool {
+        try await worker.write { [commands] in
+            try commands.releaseLock(of: instanceID, owner: owner, applied: applied, on: $0)
+        }
     }
 
     public func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?)

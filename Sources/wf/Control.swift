@@ -93,6 +93,19 @@ struct Cancel: AsyncParsableCommand {
     func run() async throws { try await options.send(.cancel(reason: reason), verb: "Canceled") }
 }
 
+/// `wf abandon ID`: the host holding the instance discards what it has not saved and lets go.
+struct Abandon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the host holding an instance discard what it has not saved, and release the instance.",
+        discussion: """
+            The instance goes on from its last save on whichever host loads it next: for an instance stuck on a \
+            host (a no-persist zone that never ends, an async activity that hangs). An instance no host holds \
+            has nothing unsaved: the command is recorded and changes nothing else.
+            """)
+    @OptionGroup var options: ControlOptions
+    func run() async throws { try await options.send(.abandon, verb: "Abandoned") }
+}
+
 /// `wf delete ID`: removes one instance that no live host holds, whatever its state.
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -111,6 +111,21 @@ import Testing
         await close([hostStore, service.store], [session])
     }
 
+    @Test func abandonMakesTheHolderLetGoWithoutSaving() async throws {
+        let (session, hostStore) = try await holder([Self.approval])
+        let service = try await operatorService()
+        let id = try await session.host.send(operation: "submit", body: ["orderId": 11]).entry.instanceID
+        try await eventually { try await hostStore.readInstance(id).version >= 2 }
+        let before = try await hostStore.readInstance(id)
+        #expect(before.summary.lock?.hostID == "holder")
+        let outcome = try await service.control(id, .abandon, wait: .applied, timeout: .seconds(5))
+        #expect(outcome.entry.state == .applied)
+        let after = try await hostStore.readInstance(id)
+        #expect(after.summary.lock == nil && after.version == before.version && after.state == before.state)
+        #expect(try await service.history(id).map(\.kind) == ["message", "abandon"])
+        await close([hostStore, service.store], [session])
+    }
+
     @Test func suspendThenSendThenUnsuspendDeliversInOrder() async throws {
         let (session, hostStore) = try await holder([Self.approval])
         try await hostStore.setCompletionAction(.deleteNothing)

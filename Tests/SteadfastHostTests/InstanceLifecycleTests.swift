@@ -149,3 +149,16 @@ import Testing
         #expect(actions.filter { if case .save = $0 { true } else { false } } == [.save(.keepLock), .save(.unlock)])
     }
 }
+
+extension InstanceLifecycleTests {
+    @Test func abandonDiscardsWhatIsNotSavedAndReleases() throws {
+        var machine = try Self.machine()
+        _ = Self.answeringSaves(
+            &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
+            now: Self.start)
+        let actions = machine.handle(
+            .wake([Self.message(2, "approve", #"{"orderId": 7}"#), Self.entry(3, .abandon)]), now: Self.start)
+        #expect(actions == [.cancelTimers, .release(abandonEntry: 3), .drop])
+        #expect(machine.dropped && machine.applied.isEmpty, "nothing applied in memory is kept")
+    }
+}

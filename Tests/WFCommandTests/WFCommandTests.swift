@@ -319,6 +319,7 @@ extension WFCommandTests {
             (["unsuspend", missing] + store, "instance-not-found"),
             (["terminate", missing] + store, "instance-not-found"),
             (["cancel", missing] + store, "instance-not-found"),
+            (["abandon", missing] + store, "instance-not-found"),
             (["delete", missing] + store, "instance-not-found"),
             (["instances", "--store", "nope:x", "--json"], "invalid-store-url"),
             (["purge", "--store", "nope:x", "--json"], "invalid-store-url"),

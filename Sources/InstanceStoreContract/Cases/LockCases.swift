@@ -27,9 +27,13 @@ enum LockCases {
         // An expired owner cannot load either.
         await expectStoreError(.ownerExpired) { try await store.loadInstance(record.id, owner: hostA.id) }
 
-        // Releasing the lock without saving: only its holder can; nothing else changes.
-        #expect(try await store.releaseLock(of: record.id, owner: hostA.id) == false)
-        #expect(try await store.releaseLock(of: record.id, owner: hostB.id))
+        // Releasing the lock without saving: only its holder can; nothing else changes but the
+        // abandon entry it settles.
+        let abandon = try await store.enqueue(.abandon, for: record.id, clientID: nil)
+        #expect(try await store.releaseLock(of: record.id, owner: hostA.id, applied: [abandon.id]) == false)
+        #expect(try await store.inboxEntry(abandon.id)?.state == .pending)
+        #expect(try await store.releaseLock(of: record.id, owner: hostB.id, applied: [abandon.id]))
+        #expect(try await store.inboxEntry(abandon.id)?.state == .applied)
         let released = try await store.readInstance(record.id)
         #expect(released.summary.lock == nil)
         #expect(released.version == loaded.version && released.state == loaded.record.state)

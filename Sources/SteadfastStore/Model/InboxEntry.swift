@@ -8,7 +8,8 @@ import Foundation
 /// (or rejected, with the reason) in the same transaction. Entries are kept after they settle,
 /// as the instance's history of applied commands, until the instance is deleted.
 public struct InboxEntry: Sendable, Hashable, Identifiable {
-    /// What the entry asks of the instance.
+    /// What the entry asks of the instance. Stored kinds: `message`, `suspend`, `unsuspend`,
+    /// `terminate`, `cancel`, `abandon`.
     public enum Command: Sendable, Hashable {
         /// A message for the Receive waiting on `operation`; `body` is JSON.
         case message(operation: String, body: Data)
@@ -20,6 +21,9 @@ public struct InboxEntry: Sendable, Hashable, Identifiable {
         case terminate(reason: String)
         /// End the instance as canceled, with the reason.
         case cancel(reason: String)
+        /// Discard what the host holding the instance has not saved, and release it: the
+        /// instance goes on from its last save on whichever host loads it next.
+        case abandon
 
         /// The stored kind: `message`, `suspend`, `unsuspend`, `terminate` or `cancel`.
         public var kind: String {
@@ -29,6 +33,7 @@ public struct InboxEntry: Sendable, Hashable, Identifiable {
             case .unsuspend: "unsuspend"
             case .terminate: "terminate"
             case .cancel: "cancel"
+            case .abandon: "abandon"
             }
         }
 

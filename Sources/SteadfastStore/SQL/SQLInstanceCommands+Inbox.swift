@@ -123,7 +123,7 @@ extension SQLInstanceCommands {
     static func columns(of command: InboxEntry.Command) -> (String?, Data) {
         switch command {
         case .message(let operation, let body): (operation, body)
-        case .suspend, .unsuspend: (nil, Data())
+        case .suspend, .unsuspend, .abandon: (nil, Data())
         case .terminate(let reason), .cancel(let reason): (nil, Data(reason.utf8))
         }
     }
@@ -138,6 +138,7 @@ extension SQLInstanceCommands {
         case "unsuspend": command = .unsuspend
         case "terminate": command = .terminate(reason: String(decoding: body, as: UTF8.self))
         case "cancel": command = .cancel(reason: String(decoding: body, as: UTF8.self))
+        case "abandon": command = .abandon
         default:
             throw InstanceStoreError(
                 .corruptState,

@@ -41,10 +41,14 @@ extension SQLInstanceCommands {
         return changed == 1
     }
 
-    public func releaseLock(of id: UUID, owner: UUID, on db: any SQLConnection) throws -> Bool {
-        try db.execute(
-            "UPDATE instances SET lock_owner_id = NULL WHERE id = ? AND lock_owner_id = ?", [.uuid(id), .uuid(owner)]
-        ) == 1
+    public func releaseLock(of id: UUID, owner: UUID, applied: [Int64], on db: any SQLConnection) throws -> Bool {
+        let released =
+            try db.execute(
+                "UPDATE instances SET lock_owner_id = NULL WHERE id = ? AND lock_owner_id = ?",
+                [.uuid(id), .uuid(owner)]
+            ) == 1
+        if released { try settleInbox(of: id, applied: applied, rejected: [:], now: now, on: db) }
+        return released
     }
 
     func loaded(_ id: UUID, on db: any SQLConnection) throws -> LoadedInstance {

@@ -92,10 +92,12 @@ public protocol InstanceStore: InstanceStoreReader {
     func save(_ request: SaveRequest) async throws -> SaveResult
 
     /// Releases `owner`'s lock on the instance without saving (the classic store's unlock of an
-    /// abandoned instance): its state, version and inbox stay as last saved, and any host may
-    /// load it again from there. Returns false when `owner` did not hold the lock.
+    /// abandoned instance): its state and version stay as last saved, and any host may load it
+    /// again from there. `applied` names pending inbox entries (an `abandon`) this release is
+    /// the effect of; they are marked applied in the same transaction. Returns false, changing
+    /// nothing, when `owner` did not hold the lock.
     @discardableResult
-    func releaseLock(of instanceID: UUID, owner: UUID) async throws -> Bool
+    func releaseLock(of instanceID: UUID, owner: UUID, applied: [Int64]) async throws -> Bool
 
     // MARK: Runnable-instance detection (TryLoadRunnableWorkflow)
 
@@ -148,6 +150,12 @@ public protocol InstanceStore: InstanceStoreReader {
 }
 
 extension InstanceStore {
+    /// Releases `owner`'s lock without saving (see ``releaseLock(of:owner:applied:)``).
+    @discardableResult
+    public func releaseLock(of instanceID: UUID, owner: UUID) async throws -> Bool {
+        try await releaseLock(of: instanceID, owner: owner, applied: [])
+    }
+
     /// Picks one runnable instance of any definition (see
     /// ``tryLoadRunnableInstances(owner:limit:definitions:)``).
     public func tryLoadRunnableInstance(owner: UUID) async throws -> LoadedInstance? {
