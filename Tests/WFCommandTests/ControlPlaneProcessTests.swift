@@ -192,6 +192,8 @@ extension ControlPlaneProcessTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // Never leave the process behind, whatever the test finds.
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await eventually {
             let held = try await fixture.store.listInstances(.all)
             return held.count == 1 && held[0].lock != nil && held[0].version >= 2
