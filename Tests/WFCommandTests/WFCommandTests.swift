@@ -268,6 +268,15 @@ struct WFCommandTests {
         let completed = try await fixture.createFinishedInstance(orderId: 21, status: .completed)
         let terminated = try await fixture.createFinishedInstance(orderId: 22, status: .terminated)
 
+        // A dry run lists what would go and deletes nothing; nothing is older than a day yet.
+        let dryRun = try await fixture.wf("purge", "--dry-run", "--store", fixture.url, "--json")
+        let planned = try #require(try dryRun.json() as? [String: Any], "\(dryRun)")
+        #expect(planned["count"] as? Int == 2 && planned["dryRun"] as? Bool == true)
+        #expect(Set(planned["ids"] as? [String] ?? []) == [completed.uuidString, terminated.uuidString])
+        #expect(try await fixture.store.readInstance(completed).status == .completed)
+        let old = try await fixture.wf("purge", "--older-than", "1d", "--store", fixture.url, "--json")
+        #expect((try old.json() as? [String: Any])?["count"] as? Int == 0, "\(old)")
+
         let onlyCompleted = try await fixture.wf("purge", "--completed", "--store", fixture.url)
         #expect(onlyCompleted.status == 0, "\(onlyCompleted)")
         #expect(onlyCompleted.stdout == "Purged 1 completed instance.\n")
