@@ -68,14 +68,13 @@ public struct WorkflowService: Sendable {
         var summaries = try await call { try await store.listInstances(query) }
         let more = summaries.count > limit
         summaries = Array(summaries.prefix(limit))
-        var views: [InstanceView] = []
-        for summary in summaries {
-            do {
-                views.append(InstanceView(record: try await store.readInstance(summary.id), now: clock()))
-            } catch let error as InstanceStoreError where error.code == .instanceNotFound {
-                continue  // deleted since it was listed
-            } catch {
-                views.append(InstanceView(summary: summary, stateError: ApplicationError(error).message, now: clock()))
+        // One batched read for the page; an instance deleted since it was listed is left out.
+        let records = try await call { try await store.readInstances(summaries.map(\.id)) }
+        let views = summaries.compactMap { summary -> InstanceView? in
+            switch records[summary.id] {
+            case .success(let record)?: InstanceView(record: record, now: clock())
+            case .failure(let error)?: InstanceView(summary: summary, stateError: error.message, now: clock())
+            case nil: nil
             }
         }
         let next = more ? summaries.last.map { InstancePage.token(after: $0) } : nil

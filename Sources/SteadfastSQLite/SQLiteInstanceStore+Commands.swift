@@ -92,6 +92,10 @@ extension SQLiteInstanceStore {
         try await reader.write { [commands] in try commands.readInstance(id, on: $0) }
     }
 
+    public func readInstances(_ ids: [UUID]) async throws -> [UUID: Result<InstanceRecord, InstanceStoreError>] {
+        try await reader.write { [commands] in try commands.readInstances(ids, on: $0) }
+    }
+
     public func instanceID(forKey key: InstanceKey) async throws -> UUID? {
         try await reader.write { [commands] in try commands.instanceID(forKey: key, on: $0) }
     }

@@ -254,6 +254,29 @@ import Testing
         await close([store], [right])
     }
 
+    /// A duplicate `submit` (no Receive takes it now) is stored and waits; the instance is not
+    /// loaded or rewritten (before the inbox, the sender loaded it and saved it back, bumping its
+    /// version).
+    @Test func aDuplicateCreatingMessageDoesNotRewriteTheInstance() async throws {
+        let store = try await configuration().open()
+        let session = HostSession(
+            store: store, catalog: DefinitionCatalog([Self.approval]),
+            options: HostOptions(hostID: "sender", timeToUnload: .zero))
+        try await session.host.start(background: false)
+        let service = WorkflowService(store: store)
+        let first = try await service.send("submit", body: ["orderId": 21], through: session)
+        let id = try #require(UUID(uuidString: first.entry.instanceID))
+        try await eventually { try await store.readInstance(id).summary.lock == nil }
+        let before = try await store.readInstance(id)
+        let again = try await service.send("submit", body: ["orderId": 21], through: session)
+        #expect(again.entry.instanceID == id.uuidString)
+        #expect(again.entry.state == .pending)
+        #expect(again.waiting?.contains("not waiting for 'submit'") == true)
+        let after = try await store.readInstance(id)
+        #expect(after.version == before.version && after.state == before.state)
+        await close([store], [session])
+    }
+
     @Test func idsResolveByUniquePrefix() async throws {
         let (session, hostStore) = try await holder([Self.approval])
         let service = try await operatorService()

@@ -64,8 +64,19 @@ enum EncodingCases {
             #expect(error?.instanceID == id)
             await expectStoreError(.corruptState) { try await store.loadInstance(id, owner: owner.id) }
         }
-        // The summary stays queryable, and the damaged instance can be deleted.
+        // The summary stays queryable; a batched read spoils only the damaged record, and an id
+        // with no instance is absent.
         #expect(try await store.listInstances(.all).map(\.id) == [id])
+        let healthy = try await fixture.createUnlocked(
+            in: store, owner: owner,
+            snapshot: ContractFixture.snapshot(
+                state: state, keys: [InstanceKey(name: "k", jsonValue: "1")], bookmarks: ["b"], properties: ["p": "v"]))
+        let batch = try await store.readInstances([id, healthy, UUID()])
+        #expect(batch.count == 2)
+        #expect((try? batch[id]?.get()) == nil)
+        let record = try #require(try batch[healthy]?.get())
+        #expect(record.state == state && record.bookmarks == ["b"] && record.promotedProperties == ["p": "v"])
+        #expect(record.keys == [InstanceKey(name: "k", jsonValue: "1")])
         try await store.deleteInstance(id)
     }
 }

@@ -3,35 +3,55 @@ import SteadfastCore
 
 extension SQLInstanceCommands {
     public func readInstance(_ id: UUID, on db: any SQLConnection) throws -> InstanceRecord {
-        guard
-            let row = try db.queryFirst(
-                """
-                SELECT \(InstanceRows.summaryColumns), \(InstanceRows.stateColumns)
-                \(InstanceRows.summaryFrom) WHERE i.id = ?
-                """,
-                [.uuid(id)]
-            )
-        else {
-            throw InstanceStoreError.instanceNotFound(id)
+        guard let read = try readInstances([id], on: db)[id] else { throw InstanceStoreError.instanceNotFound(id) }
+        return try read.get()
+    }
+
+    /// Reads many instances with one query per table: each present id maps to its record, or to
+    /// the error its row gives (a state that cannot be decompressed), so one bad row spoils only
+    /// itself. Ids with no instance are absent.
+    public func readInstances(_ ids: [UUID], on db: any SQLConnection) throws
+        -> [UUID: Result<InstanceRecord, InstanceStoreError>]
+    {
+        guard !ids.isEmpty else { return [:] }
+        let list = "(\(Self.placeholders(ids.count)))"
+        let idValues = ids.map(SQLValue.uuid)
+        var keys: [UUID: Set<InstanceKey>] = [:]
+        for row in try db.query(
+            "SELECT instance_id, name, value FROM instance_keys WHERE instance_id IN \(list)", idValues)
+        {
+            keys[try row.uuid(0), default: []].insert(InstanceKey(name: try row.text(1), jsonValue: try row.text(2)))
         }
-        let summary = try InstanceRows.summary(row)
-        let (state, encoding): (Data, StateEncoding)
-        do {
-            (state, encoding) = try StateCodec.decode(try row.blob(15), encoding: try row.text(16))
-        } catch var error as InstanceStoreError {
-            error.instanceID = id
-            throw error
+        var bookmarks: [UUID: Set<String>] = [:]
+        for row in try db.query("SELECT instance_id, name FROM bookmarks WHERE instance_id IN \(list)", idValues) {
+            bookmarks[try row.uuid(0), default: []].insert(try row.text(1))
         }
-        return InstanceRecord(
-            summary: summary,
-            state: state,
-            stateEncoding: encoding,
-            keys: try keys(of: id, on: db),
-            bookmarks: Set(
-                try db.query("SELECT name FROM bookmarks WHERE instance_id = ?", [.uuid(id)]).map { try $0.text(0) }
-            ),
-            promotedProperties: try promotedProperties(of: id, on: db)
-        )
+        var properties: [UUID: [String: String]] = [:]
+        for row in try db.query(
+            "SELECT instance_id, name, value FROM promoted_properties WHERE instance_id IN \(list)", idValues)
+        {
+            properties[try row.uuid(0), default: [:]][try row.text(1)] = try row.text(2)
+        }
+        var records: [UUID: Result<InstanceRecord, InstanceStoreError>] = [:]
+        for row in try db.query(
+            "SELECT \(InstanceRows.summaryColumns), \(InstanceRows.stateColumns) \(InstanceRows.summaryFrom) "
+                + "WHERE i.id IN \(list)",
+            idValues)
+        {
+            let summary = try InstanceRows.summary(row)
+            let id = summary.id
+            do {
+                let (state, encoding) = try StateCodec.decode(try row.blob(15), encoding: try row.text(16))
+                records[id] = .success(
+                    InstanceRecord(
+                        summary: summary, state: state, stateEncoding: encoding, keys: keys[id] ?? [],
+                        bookmarks: bookmarks[id] ?? [], promotedProperties: properties[id] ?? [:]))
+            } catch var error as InstanceStoreError {
+                error.instanceID = id
+                records[id] = .failure(error)
+            }
+        }
+        return records
     }
 
     public func readSummary(_ id: UUID, on db: any SQLConnection) throws -> InstanceSummary {
@@ -59,13 +79,5 @@ extension SQLInstanceCommands {
                 InstanceKey(name: try $0.text(0), jsonValue: try $0.text(1))
             }
         )
-    }
-
-    func promotedProperties(of id: UUID, on db: any SQLConnection) throws -> [String: String] {
-        var properties: [String: String] = [:]
-        for row in try db.query("SELECT name, value FROM promoted_properties WHERE instance_id = ?", [.uuid(id)]) {
-            properties[try row.text(0)] = try row.text(1)
-        }
-        return properties
     }
 }

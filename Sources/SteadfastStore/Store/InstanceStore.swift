@@ -7,6 +7,10 @@ public protocol InstanceStoreReader: Sendable {
     /// Reads an instance without locking it.
     func readInstance(_ id: UUID) async throws -> InstanceRecord
 
+    /// Reads many instances at once (a listing's page): each present id maps to its record, or
+    /// to the error its row gives, so one damaged row spoils only itself.
+    func readInstances(_ ids: [UUID]) async throws -> [UUID: Result<InstanceRecord, InstanceStoreError>]
+
     /// The id of the instance associated with `key`, without locking it.
     func instanceID(forKey key: InstanceKey) async throws -> UUID?
 
