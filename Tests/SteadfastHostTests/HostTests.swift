@@ -75,7 +75,8 @@ import Testing
     @Test func messagesCreateAndCorrelate() async throws {
         let store = try await store()
         let events = Recorder()
-        let host = host(store, [Self.approval], events: events)
+        // A timeout no loaded machine reaches before the approval is sent.
+        let host = host(store, [Self.approval(timeout: "PT1H")], events: events)
         try await host.start()
         let created = try await host.send(operation: "submit", body: ["orderId": 42, "total": 10])
         #expect(created.createdInstance)
@@ -230,7 +231,7 @@ extension HostTests {
         let store = try await store()
         let events = Recorder()
         let options = HostOptions(
-            hostID: "idle", timeToPersist: .milliseconds(100), timeToUnload: .milliseconds(600),
+            hostID: "idle", timeToPersist: .milliseconds(100), timeToUnload: .seconds(3),
             runnableInstancesDetectionPeriod: .seconds(5))
         let host = WorkflowHost(
             store: store, catalog: DefinitionCatalog([Self.approval(timeout: "PT1H")]), options: options
@@ -246,7 +247,8 @@ extension HostTests {
         }
         #expect(try await store.readInstance(id).summary.lock?.hostID == "idle")
         try await eventually { try await store.readInstance(id).summary.lock == nil }
-        #expect(events.contains { if case .unloaded(id.uuidString, _?) = $0 { true } else { false } })
+        // Reported once the unlocking save has returned.
+        try await eventually { events.contains { if case .unloaded(id.uuidString, _?) = $0 { true } else { false } } }
         await host.stop()
         await store.close()
     }
