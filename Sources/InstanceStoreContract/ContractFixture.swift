@@ -8,16 +8,24 @@ struct ContractFixture: Sendable {
     let clock = TestClock()
     let definition = DefinitionIdentity(name: "order", version: "1.0", fingerprint: "f00d")
 
-    func options(encoding: StateEncodingOptions = StateEncodingOptions()) -> InstanceStoreOptions {
-        InstanceStoreOptions(encoding: encoding, clock: clock.storeClock)
+    func options(
+        encoding: StateEncodingOptions = StateEncodingOptions(),
+        maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize,
+        quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter
+    ) -> InstanceStoreOptions {
+        InstanceStoreOptions(
+            encoding: encoding, clock: clock.storeClock, maxStateSize: maxStateSize, quarantineAfter: quarantineAfter)
     }
 
     /// Opens the store and records its completion action.
     func openStore(
         encoding: StateEncodingOptions = StateEncodingOptions(),
-        completionAction: InstanceCompletionAction = .deleteAll
+        completionAction: InstanceCompletionAction = .deleteAll,
+        maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize,
+        quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter
     ) async throws -> any InstanceStore {
-        let store = try await database.openStore(options: options(encoding: encoding))
+        let store = try await database.openStore(
+            options: options(encoding: encoding, maxStateSize: maxStateSize, quarantineAfter: quarantineAfter))
         try await store.setCompletionAction(completionAction)
         return store
     }

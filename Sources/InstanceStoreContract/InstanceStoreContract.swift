@@ -30,6 +30,12 @@ public struct InstanceStoreContract: Sendable {
         case corruptState
         case listAndQuery
         case deleteAndPurge
+        case corruptRowFaultsOnlyItself
+        case unknownStatusSpoilsOnlyItself
+        case expiredOwnersRemoved
+        case nextDueTimeWithClaim
+        case stateSizeLimit
+        case quarantine
 
         public var description: String { rawValue }
     }
@@ -71,6 +77,12 @@ public struct InstanceStoreContract: Sendable {
         case .corruptState: EncodingCases.corruptState
         case .listAndQuery: AdminCases.listAndQuery
         case .deleteAndPurge: AdminCases.deleteAndPurge
+        case .corruptRowFaultsOnlyItself: RobustnessCases.corruptRowFaultsOnlyItself
+        case .unknownStatusSpoilsOnlyItself: RobustnessCases.unknownStatusSpoilsOnlyItself
+        case .expiredOwnersRemoved: RobustnessCases.expiredOwnersRemoved
+        case .nextDueTimeWithClaim: RobustnessCases.nextDueTimeWithClaim
+        case .stateSizeLimit: RobustnessCases.stateSizeLimit
+        case .quarantine: RobustnessCases.quarantine
         }
     }
 }

@@ -29,7 +29,12 @@ public struct InstanceView: Codable, Sendable, Hashable {
 
     public var id: String
     public var definition: DefinitionIdentity
+    /// The status; a placeholder (`faulted`) when `unreadable` is set, and then written as
+    /// `"unreadable"` in JSON.
     public var status: InstanceStatus
+    /// Why the row cannot be used as it stands (its stored status is one this build does not
+    /// know); null for a normal row. Such an instance is listed and shown but never run.
+    public var unreadable: String?
     public var suspended: Bool
     /// Why no host runs the instance now (its exact definition is not hosted); null otherwise.
     public var blocked: String?
@@ -58,6 +63,7 @@ public struct InstanceView: Codable, Sendable, Hashable {
         id = summary.id.uuidString
         definition = summary.definition
         status = summary.status
+        unreadable = summary.unreadable
         suspended = summary.isSuspended
         blocked = summary.blockedReason
         version = summary.version
@@ -96,6 +102,37 @@ public struct InstanceView: Codable, Sendable, Hashable {
         }
     }
 
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        definition = try container.decode(DefinitionIdentity.self, forKey: .definition)
+        unreadable = try container.decodeIfPresent(String.self, forKey: .unreadable)
+        let statusText = try container.decode(String.self, forKey: .status)
+        if unreadable != nil {
+            status = InstanceStatus(rawValue: statusText) ?? .faulted
+        } else if let known = InstanceStatus(rawValue: statusText) {
+            status = known
+        } else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .status, in: container, debugDescription: "unknown status '\(statusText)'")
+        }
+        suspended = try container.decode(Bool.self, forKey: .suspended)
+        blocked = try container.decodeIfPresent(String.self, forKey: .blocked)
+        version = try container.decodeIfPresent(Int64.self, forKey: .version)
+        variables = try container.decodeIfPresent([String: JSONValue].self, forKey: .variables)
+        bookmarks = try container.decode([BookmarkView].self, forKey: .bookmarks)
+        nextTimer = try container.decodeIfPresent(String.self, forKey: .nextTimer)
+        lockOwner = try container.decodeIfPresent(LockView.self, forKey: .lockOwner)
+        keys = try container.decode([String: JSONValue].self, forKey: .keys)
+        promotedProperties = try container.decode([String: String].self, forKey: .promotedProperties)
+        createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt)
+        updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt)
+        fault = try container.decodeIfPresent(FaultView.self, forKey: .fault)
+        terminationReason = try container.decodeIfPresent(String.self, forKey: .terminationReason)
+        deleted = try container.decode(Bool.self, forKey: .deleted)
+        stateError = try container.decodeIfPresent(String.self, forKey: .stateError)
+    }
+
     /// A view of an instance whose rows the completion action deleted: what its final state says.
     public init(deleted state: InstanceState) {
         id = state.instanceID.uppercased()
@@ -132,17 +169,22 @@ public struct InstanceView: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, definition, status, suspended, blocked, version, variables, bookmarks, nextTimer, lockOwner, keys
+        case id, definition, status, unreadable, suspended, blocked, version, variables, bookmarks, nextTimer,
+            lockOwner, keys
         case promotedProperties, createdAt, updatedAt, fault, terminationReason, deleted, stateError
     }
 
-    /// Absent values are written as `null` (so every field is always there), except `stateError`,
-    /// which appears only when the state could not be decoded.
+    /// The status as front ends show it: `unreadable` for a row whose stored status is unknown.
+    public var statusName: String { unreadable == nil ? status.rawValue : "unreadable" }
+
+    /// Absent values are written as `null` (so every field is always there), except `stateError`
+    /// and `unreadable`, which appear only when the state or the row could not be read.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(definition, forKey: .definition)
-        try container.encode(status, forKey: .status)
+        try container.encode(statusName, forKey: .status)
+        try container.encodeIfPresent(unreadable, forKey: .unreadable)
         try container.encode(suspended, forKey: .suspended)
         try container.encode(blocked, forKey: .blocked)
         try container.encode(version, forKey: .version)

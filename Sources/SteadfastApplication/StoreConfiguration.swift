@@ -20,6 +20,11 @@ public struct StoreConfiguration: Sendable {
     public var compressionThreshold: Int
     /// How durable a commit is before it returns.
     public var durability: Durability
+    /// Claims without a save before an instance is quarantined (faulted, its state kept); 0
+    /// never quarantines.
+    public var quarantineAfter: Int
+    /// The largest serialized state, in bytes, the store writes or reads.
+    public var maxStateSize: Int
     public var clock: StoreClock
 
     /// The store URL used when none is given: `$STEADFAST_STORE`, else `sqlite:steadfast.db`.
@@ -30,12 +35,15 @@ public struct StoreConfiguration: Sendable {
 
     public init(
         url: String = StoreConfiguration.defaultURL, encoding: StateEncoding = .gzip, compressionThreshold: Int = 1024,
-        durability: Durability = .full, clock: @escaping StoreClock = { Date() }
+        durability: Durability = .full, quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter,
+        maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize, clock: @escaping StoreClock = { Date() }
     ) {
         self.url = url
         self.encoding = encoding
         self.compressionThreshold = compressionThreshold
         self.durability = durability
+        self.quarantineAfter = quarantineAfter
+        self.maxStateSize = maxStateSize
         self.clock = clock
     }
 
@@ -48,9 +56,17 @@ public struct StoreConfiguration: Sendable {
                 throw ApplicationError(
                     .invalidInput, "the compression threshold must be 0 or more bytes, not \(compressionThreshold)")
             }
+            guard quarantineAfter >= 0 else {
+                throw ApplicationError(
+                    .invalidInput, "the quarantine limit must be 0 (never) or more claims, not \(quarantineAfter)")
+            }
+            guard maxStateSize > 0 else {
+                throw ApplicationError(
+                    .invalidInput, "the state size limit must be at least 1 byte, not \(maxStateSize)")
+            }
             let options = InstanceStoreOptions(
                 encoding: StateEncodingOptions(encoding: encoding, compressionThreshold: compressionThreshold),
-                clock: clock)
+                clock: clock, maxStateSize: maxStateSize, quarantineAfter: quarantineAfter)
             switch location {
             case .postgres:
                 throw ApplicationError(

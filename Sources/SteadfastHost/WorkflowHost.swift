@@ -263,16 +263,22 @@ public actor WorkflowHost {
     @discardableResult
     public func detectRunnableInstances() async throws -> Duration {
         guard let owner else { throw HostError(.hostStopped, "the host is not started") }
-        // Claim in batches: one transaction (and one fsync) per batch, not per instance.
-        while loaded.count < options.maxConcurrentInstances {
+        // Claim in batches: one transaction (and one fsync) per batch, not per instance. Each
+        // batch also gives the earliest future timer, read with the claim's own clock reading
+        // (a timer falling due between two readings would otherwise wait a whole period).
+        var due: Date?
+        repeat {
+            let limit = min(Self.detectionBatch, options.maxConcurrentInstances - loaded.count)
             let batch = try await store.tryLoadRunnableInstances(
-                owner: owner.id, limit: min(Self.detectionBatch, options.maxConcurrentInstances - loaded.count),
-                definitions: hostedDefinitions)
-            for runnable in batch { _ = await host(runnable) }
-            if batch.count < Self.detectionBatch { break }
-        }
+                owner: owner.id, limit: max(0, limit), definitions: hostedDefinitions)
+            // Rows the claim could not resume were faulted in place (their state kept).
+            for faulted in batch.faulted { report(.faulted(instance: faulted.id.uuidString, reason: faulted.reason)) }
+            for runnable in batch.loaded { _ = await host(runnable) }
+            due = batch.nextTimerDueTime
+            if batch.claimedCount < limit { break }
+        } while loaded.count < options.maxConcurrentInstances
         let period = options.runnableInstancesDetectionPeriod
-        guard let due = try await store.nextTimerDueTime(definitions: hostedDefinitions) else { return period }
+        guard let due else { return period }
         let untilDue = Duration.milliseconds(due.millisecondsSince(now.date) + 1)
         return max(.milliseconds(1), min(period, untilDue))
     }

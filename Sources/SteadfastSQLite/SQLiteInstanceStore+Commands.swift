@@ -23,11 +23,12 @@ extension SQLiteInstanceStore {
     }
 
     public func loadInstance(_ id: UUID, owner: UUID) async throws -> LoadedInstance {
-        try await worker.write { [commands] in try commands.loadInstance(id, owner: owner, on: $0) }
+        // A quarantine is committed first, then thrown.
+        try await worker.write { [commands] in try commands.loadInstance(id, owner: owner, on: $0) }.get()
     }
 
     public func loadInstance(byKey key: InstanceKey, owner: UUID) async throws -> LoadedInstance {
-        try await worker.write { [commands] in try commands.loadInstance(byKey: key, owner: owner, on: $0) }
+        try await worker.write { [commands] in try commands.loadInstance(byKey: key, owner: owner, on: $0) }.get()
     }
 
     public func save(_ request: SaveRequest) async throws -> SaveResult {
@@ -41,7 +42,7 @@ extension SQLiteInstanceStore {
     }
 
     public func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?)
-        async throws -> [LoadedInstance]
+        async throws -> RunnableBatch
     {
         try await worker.write { [commands] in
             try commands.tryLoadRunnableInstances(owner: owner, limit: limit, definitions: definitions, on: $0)

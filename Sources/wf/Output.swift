@@ -68,7 +68,7 @@ func printError(_ line: String) {
 extension InstanceView {
     /// The status, with `(suspended)` or `(blocked)` when it is.
     var statusText: String {
-        var text = status.rawValue
+        var text = statusName
         if suspended { text += " (suspended)" }
         if blocked != nil { text += " (blocked)" }
         return text
@@ -126,6 +126,7 @@ extension InstanceView {
             let text = promotedProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append(("promoted", text.joined(separator: ", ")))
         }
+        if let unreadable { lines.append(("unreadable", unreadable)) }
         if let stateError { lines.append(("state error", stateError)) }
         let width = lines.map(\.0.count).max() ?? 0
         var text = lines.map { label, value in

@@ -33,9 +33,22 @@ struct WriteOptions: ParsableArguments {
             valueName: "full|normal"))
     var synchronous: SynchronousOption = .full
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Quarantine an instance claimed this many times without a save (each time its host crashed or "
+                + "stopped while running it): the next claim faults it, keeping its state, instead of running it "
+                + "again. 0 never quarantines.",
+            valueName: "N"))
+    var quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter
+
     func validate() throws {
         guard compressionThreshold >= 0 else {
             throw ValidationError("--compression-threshold must be 0 or more bytes, not \(compressionThreshold).")
+        }
+        guard (0...1000).contains(quarantineAfter) else {
+            throw ValidationError(
+                "--quarantine-after must be a number of claims from 0 to 1000, not \(quarantineAfter).")
         }
     }
 
@@ -44,6 +57,7 @@ struct WriteOptions: ParsableArguments {
         configuration.encoding = encoding == .gzip ? .gzip : .none
         configuration.compressionThreshold = compressionThreshold
         configuration.durability = synchronous == .full ? .full : .normal
+        configuration.quarantineAfter = quarantineAfter
         return configuration
     }
 }

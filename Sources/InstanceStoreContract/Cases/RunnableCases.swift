@@ -79,7 +79,7 @@ enum RunnableCases {
         var picked: Set<UUID> = []
         while let loaded = try await store.tryLoadRunnableInstances(
             owner: host.id, limit: 1, definitions: [fixture.definition]
-        ).first {
+        ).loaded.first {
             #expect(loaded.record.summary.lock?.ownerID == host.id)
             #expect(picked.insert(loaded.id).inserted, "picked \(loaded.id) twice")
             if loaded.id == withMessage {
@@ -128,7 +128,7 @@ enum RunnableCases {
         let host = try await store.createLockOwner(hostID: "host-b", lockDuration: .seconds(60))
         var claimed: [UUID] = []
         for expected in [4, 4, 2, 0] {
-            let batch = try await store.tryLoadRunnableInstances(owner: host.id, limit: 4, definitions: nil)
+            let batch = try await store.tryLoadRunnableInstances(owner: host.id, limit: 4, definitions: nil).loaded
             #expect(batch.count == expected)
             #expect(batch.allSatisfy { $0.record.summary.lock?.ownerID == host.id })
             claimed += batch.map(\.id)

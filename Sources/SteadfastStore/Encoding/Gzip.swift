@@ -45,8 +45,10 @@ public enum Gzip {
         return output
     }
 
-    /// Decompresses a complete gzip stream; a truncated or corrupt stream throws `corruptState`.
-    public static func decompress(_ data: Data) throws -> Data {
+    /// Decompresses a complete gzip stream; a truncated or corrupt stream, or one that would
+    /// decompress to more than `maxOutputSize` bytes (a gzip bomb), throws `corruptState`. The
+    /// output never grows past the limit plus one chunk.
+    public static func decompress(_ data: Data, maxOutputSize: Int = .max) throws -> Data {
         var stream = z_stream()
         guard steadfast_inflate_init_gzip(&stream) == Z_OK else {
             throw corrupt("zlib could not start decompressing")
@@ -55,6 +57,7 @@ public enum Gzip {
         var output = Data()
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         var input = [UInt8](data)
+        var tooLarge = false
         let status: Int32 = input.withUnsafeMutableBufferPointer { inputBuffer in
             stream.next_in = inputBuffer.baseAddress
             stream.avail_in = uInt(inputBuffer.count)
@@ -66,6 +69,10 @@ public enum Gzip {
                     return inflate(&stream, Z_NO_FLUSH)
                 }
                 let produced = chunkSize - Int(stream.avail_out)
+                if produced > maxOutputSize - output.count {
+                    tooLarge = true
+                    break
+                }
                 output.append(contentsOf: chunk[0..<produced])
                 if result != Z_OK { break }
                 // No progress possible: input exhausted before the end of the stream.
@@ -75,6 +82,15 @@ public enum Gzip {
                 }
             }
             return result
+        }
+        guard !tooLarge else {
+            throw InstanceStoreError(
+                .corruptState,
+                "The stored instance state decompresses to more than the store's limit of \(maxOutputSize) "
+                    + "bytes (maxStateSize); it was not loaded. If the row is genuine, open the store with a "
+                    + "higher maxStateSize; otherwise it was damaged outside Steadfast: restore it from a backup "
+                    + "or delete the instance."
+            )
         }
         guard status == Z_STREAM_END else {
             throw corrupt("the gzip stream is truncated or corrupt (zlib status \(status))")

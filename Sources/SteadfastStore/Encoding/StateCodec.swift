@@ -17,8 +17,11 @@ public struct StateCodec: Sendable, Hashable {
         return (try Gzip.compress(state), .gzip)
     }
 
-    /// The plain state from stored bytes and their recorded encoding name.
-    public static func decode(_ bytes: Data, encoding rawEncoding: String) throws -> (Data, StateEncoding) {
+    /// The plain state from stored bytes and their recorded encoding name; a state larger than
+    /// `maxSize` bytes is refused as `corruptState` (a gzip bomb is stopped while it inflates).
+    public static func decode(_ bytes: Data, encoding rawEncoding: String, maxSize: Int = .max) throws -> (
+        Data, StateEncoding
+    ) {
         guard let encoding = StateEncoding(rawValue: rawEncoding) else {
             throw InstanceStoreError(
                 .corruptState,
@@ -27,8 +30,16 @@ public struct StateCodec: Sendable, Hashable {
             )
         }
         switch encoding {
-        case .none: return (bytes, .none)
-        case .gzip: return (try Gzip.decompress(bytes), .gzip)
+        case .none:
+            guard bytes.count <= maxSize else {
+                throw InstanceStoreError(
+                    .corruptState,
+                    "The stored instance state is \(bytes.count) bytes, more than the store's limit of \(maxSize) "
+                        + "bytes (maxStateSize); it was not loaded. Open the store with a higher maxStateSize to "
+                        + "load it, or delete the instance.")
+            }
+            return (bytes, .none)
+        case .gzip: return (try Gzip.decompress(bytes, maxOutputSize: maxSize), .gzip)
         }
     }
 }

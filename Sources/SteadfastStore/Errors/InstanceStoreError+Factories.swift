@@ -86,4 +86,18 @@ extension InstanceStoreError {
             instanceID: id
         )
     }
+
+    static func stateTooLarge(_ id: UUID, size: Int, limit: Int) -> Self {
+        Self(
+            .stateTooLarge,
+            "The state of instance \(id) is \(size) bytes, more than the store's limit of \(limit) bytes "
+                + "(maxStateSize); nothing was saved. Keep less in the workflow's variables (store large "
+                + "data elsewhere and keep a reference), or open the store with a higher maxStateSize.",
+            instanceID: id
+        )
+    }
+
+    static func instanceQuarantined(_ id: UUID, reason: String) -> Self {
+        Self(.instanceQuarantined, "Instance \(id) \(reason); it is now faulted.", instanceID: id)
+    }
 }

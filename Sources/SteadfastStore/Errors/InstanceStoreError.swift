@@ -31,6 +31,11 @@ public struct InstanceStoreError: Error, Sendable, Equatable, CustomStringConver
         case instanceFinished
         /// The stored state blob could not be decoded.
         case corruptState
+        /// A state to save is larger than the store's `maxStateSize`; nothing was saved.
+        case stateTooLarge
+        /// The instance was claimed too many times without a successful save (its hosts crashed
+        /// or stopped while running it); the claim faulted it instead of loading it.
+        case instanceQuarantined
         /// The store URL could not be understood.
         case invalidStoreURL
         /// The request itself is malformed (e.g. completing an instance that is not finished).

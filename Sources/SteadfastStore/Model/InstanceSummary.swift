@@ -18,6 +18,10 @@ public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
     public var blockedReason: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// Why the row cannot be used as it stands (its status is one this build does not know);
+    /// nil for a normal row. Such a row is listed and read, with `status` only a placeholder
+    /// (`faulted`), but never loaded or claimed: repair or delete it.
+    public var unreadable: String?
 
     public init(
         id: UUID,
@@ -30,7 +34,8 @@ public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
         fault: String?,
         blockedReason: String? = nil,
         createdAt: Date,
-        updatedAt: Date
+        updatedAt: Date,
+        unreadable: String? = nil
     ) {
         self.id = id
         self.definition = definition
@@ -43,6 +48,7 @@ public struct InstanceSummary: Sendable, Hashable, Codable, Identifiable {
         self.blockedReason = blockedReason
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.unreadable = unreadable
     }
 }
 

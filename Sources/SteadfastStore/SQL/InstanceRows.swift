@@ -19,11 +19,20 @@ enum InstanceRows {
         if let ownerID = try row.optionalUUID(6), !row.isNull(7) {
             lock = InstanceLock(ownerID: ownerID, hostID: try row.text(7), expiresAt: try row.time(8))
         }
+        // A status this build does not know spoils only its own row: listed with the reason.
+        var status = InstanceStatus.faulted
+        var unreadable: String?
+        let storedStatus = try row.text(3)
+        do {
+            status = try InstanceStatus(stored: storedStatus)
+        } catch {
+            unreadable = error.message
+        }
         return InstanceSummary(
             id: try row.uuid(0),
             definition: DefinitionIdentity(
                 name: try row.text(1), version: try row.text(2), fingerprint: try row.text(13)),
-            status: try InstanceStatus(stored: try row.text(3)),
+            status: status,
             isSuspended: try row.bool(4),
             version: try row.int(5),
             lock: lock,
@@ -31,7 +40,8 @@ enum InstanceRows {
             fault: try row.optionalText(10),
             blockedReason: try row.optionalText(14),
             createdAt: try row.time(11),
-            updatedAt: try row.time(12)
+            updatedAt: try row.time(12),
+            unreadable: unreadable
         )
     }
 

@@ -21,6 +21,9 @@ extension SQLInstanceCommands {
                 instanceID: request.id
             )
         }
+        guard snapshot.state.count <= options.maxStateSize else {
+            throw InstanceStoreError.stateTooLarge(request.id, size: snapshot.state.count, limit: options.maxStateSize)
+        }
         let (bytes, encoding) = try codec.encode(snapshot.state)
         try db.execute(
             """

@@ -12,6 +12,9 @@ extension SQLInstanceCommands {
             return existing
         }
         let summary = try readSummary(id, on: db)
+        if let unreadable = summary.unreadable {
+            throw InstanceStoreError(.corruptState, unreadable + " Nothing was stored.", instanceID: id)
+        }
         guard !summary.status.isFinal else {
             throw InstanceStoreError(
                 .instanceFinished,

@@ -26,6 +26,7 @@ extension SQLInstanceCommands {
             """,
             [.uuid(owner.id), .text(hostID), .integer(durationMS), .time(owner.lockExpiresAt), .time(now)]
         )
+        try deleteExpiredOwners(now: now, on: db)
         return owner
     }
 
@@ -38,13 +39,31 @@ extension SQLInstanceCommands {
             "UPDATE lock_owners SET lock_expires_at = ? WHERE id = ?",
             [.time(expires), .uuid(ownerID)]
         )
+        try deleteExpiredOwners(now: now, on: db)
         return LockOwner(id: owner.id, hostID: owner.hostID, lockDuration: owner.lockDuration, lockExpiresAt: expires)
     }
 
-    /// Idempotent: deleting an owner that does not exist does nothing.
+    /// Idempotent: deleting an owner that does not exist does nothing. The owner's host is live
+    /// and released its instances (it did not crash), so their claim counts start again.
     public func deleteLockOwner(_ ownerID: UUID, on db: any SQLConnection) throws {
-        try db.execute("UPDATE instances SET lock_owner_id = NULL WHERE lock_owner_id = ?", [.uuid(ownerID)])
+        try db.execute(
+            "UPDATE instances SET lock_owner_id = NULL, claims_since_save = 0 WHERE lock_owner_id = ?",
+            [.uuid(ownerID)])
         try db.execute("DELETE FROM lock_owners WHERE id = ?", [.uuid(ownerID)])
+    }
+
+    /// Deletes the owners of crashed hosts: those whose lock expired more than
+    /// `options.expiredOwnerRetention` ago and that no instance row names (an instance still
+    /// naming one shows who held it last, until another owner claims it).
+    func deleteExpiredOwners(now: Date, on db: any SQLConnection) throws {
+        let cutoff = StoreTime.milliseconds(now) - StoreTime.milliseconds(options.expiredOwnerRetention)
+        try db.execute(
+            """
+            DELETE FROM lock_owners WHERE lock_expires_at < ?
+            AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.lock_owner_id = lock_owners.id)
+            """,
+            [.integer(cutoff)]
+        )
     }
 
     /// The owner, if it exists and its lock has not expired at `now`.

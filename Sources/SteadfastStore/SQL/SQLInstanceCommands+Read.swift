@@ -41,7 +41,8 @@ extension SQLInstanceCommands {
             let summary = try InstanceRows.summary(row)
             let id = summary.id
             do {
-                let (state, encoding) = try StateCodec.decode(try row.blob(15), encoding: try row.text(16))
+                let (state, encoding) = try StateCodec.decode(
+                    try row.blob(15), encoding: try row.text(16), maxSize: options.maxStateSize)
                 records[id] = .success(
                     InstanceRecord(
                         summary: summary, state: state, stateEncoding: encoding, keys: keys[id] ?? [],

@@ -24,10 +24,15 @@ extension SQLInstanceCommands {
         """
 
     /// Claims up to `limit` runnable instances of `definitions` (nil: any) for `owner` in one
-    /// transaction (one fsync for the batch), earliest due first.
+    /// transaction (one fsync for the batch), earliest due first, and reads the earliest future
+    /// timer with the same clock reading (so no timer falls due between the two).
+    ///
+    /// A claimed row that cannot be resumed (its state cannot be decoded, or it was claimed too
+    /// often without a save) is faulted in place in the same transaction, its bytes kept, and
+    /// reported in the batch's `faulted`; the rest of the batch is claimed normally.
     public func tryLoadRunnableInstances(
         owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?, on db: any SQLConnection
-    ) throws -> [LoadedInstance] {
+    ) throws -> RunnableBatch {
         let now = self.now
         _ = try requireLiveOwner(owner, now: now, on: db)
         let hosted = DefinitionIdentity.filter(definitions)
@@ -40,14 +45,33 @@ extension SQLInstanceCommands {
             """,
             [.time(now)] + hosted.parameters + [.time(now)]
         )
-        var claimed: [LoadedInstance] = []
-        for row in candidates where claimed.count < limit {
+        var claimed: [UUID] = []
+        var faulted: [RunnableBatch.Faulted] = []
+        for row in candidates where claimed.count + faulted.count < limit {
             let id = try row.uuid(0)
-            if try claimLock(of: id, for: owner, now: now, on: db) {
-                claimed.append(try loaded(id, on: db))
+            switch try claimLock(of: id, for: owner, now: now, on: db) {
+            case .notClaimed: continue
+            case .claimed: claimed.append(id)
+            case .quarantined(let reason): faulted.append(.init(id: id, reason: reason))
             }
         }
-        return claimed
+        let records = try readInstances(claimed, on: db)
+        var loaded: [LoadedInstance] = []
+        for id in claimed {
+            switch records[id] {
+            case .success(let record)?:
+                loaded.append(try self.loaded(record, on: db))
+            case .failure(let error)?:
+                let reason = "cannot resume: \(error.message)"
+                try faultInPlace(id, reason: reason, now: now, on: db)
+                faulted.append(.init(id: id, reason: reason))
+            case nil:
+                continue
+            }
+        }
+        return RunnableBatch(
+            loaded: loaded, faulted: faulted,
+            nextTimerDueTime: try nextTimerDueTime(definitions: definitions, now: now, on: db))
     }
 
     /// Marks as blocked the instances with work now whose definition name a host with
@@ -91,7 +115,10 @@ extension SQLInstanceCommands {
     /// The earliest future timer among unsuspended instances of `definitions` (nil: any) that no
     /// live owner holds.
     public func nextTimerDueTime(definitions: Set<DefinitionIdentity>?, on db: any SQLConnection) throws -> Date? {
-        let now = self.now
+        try nextTimerDueTime(definitions: definitions, now: now, on: db)
+    }
+
+    func nextTimerDueTime(definitions: Set<DefinitionIdentity>?, now: Date, on db: any SQLConnection) throws -> Date? {
         let hosted = DefinitionIdentity.filter(definitions)
         let row = try db.queryFirst(
             """

@@ -38,13 +38,17 @@ extension SQLInstanceCommands {
                 return SaveResult(version: newVersion, deleted: true)
             }
         }
+        guard snapshot.state.count <= options.maxStateSize else {
+            throw InstanceStoreError.stateTooLarge(id, size: snapshot.state.count, limit: options.maxStateSize)
+        }
         let (bytes, encoding) = try codec.encode(snapshot.state)
         let keepsLock = request.lockAction == .keepLock
         let changed = try db.execute(
             """
             UPDATE instances SET
                 status = ?, is_suspended = ?, version = ?, lock_owner_id = ?, next_timer_at = ?,
-                state = ?, state_encoding = ?, state_size = ?, fault = ?, blocked_reason = ?, updated_at = ?
+                state = ?, state_encoding = ?, state_size = ?, fault = ?, blocked_reason = ?, updated_at = ?,
+                claims_since_save = 0
             WHERE id = ? AND version = ? AND lock_owner_id = ?
             """,
             [

@@ -84,7 +84,10 @@ public protocol InstanceStore: InstanceStoreReader {
     func createInstance(_ request: CreateInstanceRequest) async throws -> InstanceRecord
 
     /// Loads an instance and locks it to `owner`. Throws `instanceLocked` if another live owner
-    /// holds it (an expired owner's locks are free), `instanceNotFound`, `ownerExpired`.
+    /// holds it (an expired owner's locks are free), `instanceNotFound`, `ownerExpired`;
+    /// `corruptState` when its row cannot be decoded (nothing changes); `instanceQuarantined`
+    /// when it was claimed by other owners more than the store's `quarantineAfter` times without
+    /// a save in between: the load then faulted it (kept, with its state) instead.
     func loadInstance(_ id: UUID, owner: UUID) async throws -> LoadedInstance
 
     /// Loads the instance associated with `key` and locks it to `owner` (`keyNotFound` when no
@@ -92,7 +95,8 @@ public protocol InstanceStore: InstanceStoreReader {
     func loadInstance(byKey key: InstanceKey, owner: UUID) async throws -> LoadedInstance
 
     /// Saves a snapshot with a lock and version check, settling the inbox entries it names; see
-    /// `SaveRequest`.
+    /// `SaveRequest`. A state larger than the store's `maxStateSize` fails with `stateTooLarge`
+    /// (create too). A successful save resets the instance's claim count (see quarantine).
     func save(_ request: SaveRequest) async throws -> SaveResult
 
     /// Releases `owner`'s lock on the instance without saving (the classic store's unlock of an
@@ -108,9 +112,12 @@ public protocol InstanceStore: InstanceStoreReader {
     /// Picks up to `limit` runnable instances of `definitions` (nil: any definition) — no live
     /// owner holds them, not finished, and with work now: a control command waiting, or (when
     /// not suspended) status `running`, a timer due, or a message for an open Receive —
-    /// earliest due first, and locks them to `owner`, all in one transaction.
+    /// earliest due first, and locks them to `owner`, all in one transaction, with one clock
+    /// reading that also gives the batch's `nextTimerDueTime`. A claimed row that cannot be
+    /// resumed (its state cannot be decoded, or it is quarantined) is faulted in place, its state
+    /// kept, and listed in `faulted`; it never stops the rest of the batch.
     func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?) async throws
-        -> [LoadedInstance]
+        -> RunnableBatch
 
     /// Marks as blocked the instances with work now whose definition name is among
     /// `definitions` but whose exact version and content are not (edited without a new version,
@@ -163,7 +170,7 @@ extension InstanceStore {
     /// Picks one runnable instance of any definition (see
     /// ``tryLoadRunnableInstances(owner:limit:definitions:)``).
     public func tryLoadRunnableInstance(owner: UUID) async throws -> LoadedInstance? {
-        try await tryLoadRunnableInstances(owner: owner, limit: 1, definitions: nil).first
+        try await tryLoadRunnableInstances(owner: owner, limit: 1, definitions: nil).loaded.first
     }
 
     /// Stores a message for an instance (see ``enqueue(_:for:clientID:)``).

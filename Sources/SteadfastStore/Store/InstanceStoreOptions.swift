@@ -18,11 +18,37 @@ public enum InstanceCompletionAction: String, Sendable, Hashable, Codable, CaseI
 
 /// Options shared by every store.
 public struct InstanceStoreOptions: Sendable {
+    /// The default ``maxStateSize``: 16 MiB.
+    public static let defaultMaxStateSize = 16 * 1024 * 1024
+    /// The default ``quarantineAfter``.
+    public static let defaultQuarantineAfter = 3
+
     public var encoding: StateEncodingOptions
     public var clock: StoreClock
+    /// The largest serialized state, in bytes (before compression), the store writes or reads:
+    /// a larger save fails with `stateTooLarge`, and a row that decodes larger (a gzip bomb, or
+    /// a row written under a higher limit) is treated as damaged. Checked the same way on write
+    /// and on read, so the store never saves what it cannot load.
+    public var maxStateSize: Int
+    /// How many times an instance may be claimed by another owner without a successful save in
+    /// between (each such claim means the host that had it crashed or stopped) before the next
+    /// claim quarantines it: faults it, keeping its state, instead of loading it again.
+    public var quarantineAfter: Int
+    /// How long after its lock expired a lock owner that holds no instance is kept; older ones
+    /// are deleted when an owner registers or renews.
+    public var expiredOwnerRetention: Duration
 
-    public init(encoding: StateEncodingOptions = StateEncodingOptions(), clock: @escaping StoreClock = { Date() }) {
+    public init(
+        encoding: StateEncodingOptions = StateEncodingOptions(),
+        clock: @escaping StoreClock = { Date() },
+        maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize,
+        quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter,
+        expiredOwnerRetention: Duration = .seconds(3600)
+    ) {
         self.encoding = encoding
         self.clock = clock
+        self.maxStateSize = maxStateSize
+        self.quarantineAfter = quarantineAfter
+        self.expiredOwnerRetention = expiredOwnerRetention
     }
 }
