@@ -24,6 +24,28 @@ struct GzipTests {
         #expect(try Gzip.decompress(compressed) == data)
     }
 
+    /// A gzip bomb stops at the output cap, with a corruptState naming the limit, instead of
+    /// exhausting memory; a state exactly at the cap decodes.
+    @Test func decompressionIsCapped() throws {
+        let bomb = try Gzip.compress(Data(count: 64 * 1024 * 1024))
+        #expect(bomb.count < 1_000_000)
+        do {
+            _ = try Gzip.decompress(bomb, maxOutputSize: 1_000_000)
+            Issue.record("the bomb decompressed past its cap")
+        } catch let error as InstanceStoreError {
+            #expect(error.code == .corruptState)
+            #expect(error.message.contains("1000000 bytes"), "\(error.message)")
+        }
+        let exact = Data(repeating: 3, count: 200_000)
+        #expect(try Gzip.decompress(try Gzip.compress(exact), maxOutputSize: 200_000) == exact)
+        #expect(throws: InstanceStoreError.self) {
+            try Gzip.decompress(try Gzip.compress(exact), maxOutputSize: 199_999)
+        }
+        #expect(throws: InstanceStoreError.self) {
+            try StateCodec.decode(exact, encoding: "none", maxSize: 199_999)
+        }
+    }
+
     @Test func codecHonoursThresholdAndRecordsEncoding() throws {
         let codec = StateCodec(options: StateEncodingOptions(encoding: .gzip, compressionThreshold: 100))
         let small = Data(repeating: 1, count: 99)
