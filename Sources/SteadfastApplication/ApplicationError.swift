@@ -33,6 +33,10 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         public static let timeout = Code(rawValue: "timeout")
         public static let conflict = Code(rawValue: "conflict")
         public static let corruptState = Code(rawValue: "corrupt-state")
+        /// A state, value or expression exceeds the engine's limits (see `WorkflowLimits`).
+        public static let stateTooLarge = Code(rawValue: "state-too-large")
+        /// The instance kept crashing or stopping its hosts and was faulted instead of loaded.
+        public static let instanceQuarantined = Code(rawValue: "instance-quarantined")
         public static let storeBusy = Code(rawValue: "store-busy")
         public static let storeUnavailable = Code(rawValue: "store-unavailable")
         public static let migrationFailed = Code(rawValue: "migration-failed")
@@ -55,7 +59,8 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         switch code {
         case .invalidInput, .invalidStoreURL, .invalidDefinition, .ambiguousID: 400
         case .instanceNotFound, .keyNotFound, .definitionNotFound, .storeNotFound, .noRoute: 404
-        case .instanceLocked, .instanceFinished, .keyConflict, .conflict, .rejected: 409
+        case .instanceLocked, .instanceFinished, .keyConflict, .conflict, .rejected, .instanceQuarantined: 409
+        case .stateTooLarge: 413
         case .timeout: 504
         case .storeBusy, .storeUnavailable, .hostStopped, .migrationFailed: 503
         default: 500
@@ -76,6 +81,7 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
                 switch error.code {
                 case .invalidDefinition: .invalidDefinition
                 case .corruptState, .unsupportedStateFormat: .corruptState
+                case .stateTooLarge: .stateTooLarge
                 case .definitionMismatch: .conflict
                 default: .invalidInput
                 }
@@ -94,6 +100,8 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         case .lockLost, .versionConflict, .ownerExpired, .ownerNotFound, .messageNotFound: .conflict
         case .instanceFinished: .instanceFinished
         case .corruptState: .corruptState
+        case .stateTooLarge: .stateTooLarge
+        case .instanceQuarantined: .instanceQuarantined
         case .invalidStoreURL: .invalidStoreURL
         case .invalidRequest: .invalidInput
         case .storeUnavailable: .storeUnavailable

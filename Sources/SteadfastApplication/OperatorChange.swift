@@ -51,8 +51,11 @@ struct OperatorChange {
 
     private mutating func end(as status: InstanceStatus, reason: String) {
         // A state that cannot be decoded still ends: its bytes are kept as they are.
-        if let state = try? InstanceState.decode(snapshot.state) {
-            snapshot.state = state.ended(as: status, reason: reason).encoded()
+        // (An ended state holds less than the decoded one, so it always encodes.)
+        if let state = try? InstanceState.decode(snapshot.state),
+            let ended = try? state.ended(as: status, reason: reason).encoded()
+        {
+            snapshot.state = ended
         }
         snapshot.status = status
         snapshot.isSuspended = false

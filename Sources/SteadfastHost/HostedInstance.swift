@@ -50,6 +50,7 @@ actor HostedInstance {
         for await event in stream {
             switch event {
             case .lifecycle(let event):
+                guard await leaseAllowsWork(for: event) else { continue }
                 await perform(lifecycle.handle(event, now: host.now))
             case .shutdown(let reply):
                 guard !lifecycle.dropped else {
@@ -61,6 +62,22 @@ actor HostedInstance {
             }
         }
         for reply in shutdownReplies { reply() }
+    }
+
+    /// Whether `event`, which may run the workflow, can be handled now: only while the host's
+    /// lock is valid by the safety margin. Otherwise the event waits for the host's renewal,
+    /// and is dropped with the instance if the lock turns out lost (the host abandons it).
+    private func leaseAllowsWork(for event: InstanceLifecycle.Event) async -> Bool {
+        switch event {
+        case .wake, .timerFired, .asyncCompleted:
+            while !lifecycle.dropped {
+                if await host.leaseAllowsWork() { return true }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        case .idleTimeout, .shutdown, .saved, .saveFailed, .saveRefused:
+            return !lifecycle.dropped
+        }
     }
 
     /// Carries out actions; a save's outcome goes back to the machine, whose answer is carried
@@ -110,9 +127,15 @@ actor HostedInstance {
 
     /// Saves what the machine holds; the outcome as the machine's next event.
     private func save(_ lockAction: SaveLockAction) async -> InstanceLifecycle.Event {
+        let snapshot: InstanceSnapshot
+        do {
+            snapshot = try lifecycle.snapshot()
+        } catch {
+            return .saveRefused(reason: error.message)
+        }
         do {
             let saved = try await host.save(
-                self, expectedVersion: lifecycle.version, snapshot: lifecycle.snapshot, applied: lifecycle.applied,
+                self, expectedVersion: lifecycle.version, snapshot: snapshot, applied: lifecycle.applied,
                 rejected: lifecycle.rejected, lockAction: lockAction)
             return .saved(version: saved.version)
         } catch {

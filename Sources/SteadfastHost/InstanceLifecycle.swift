@@ -29,6 +29,10 @@ struct InstanceLifecycle {
         case saved(version: Int64)
         /// The save asked for failed: the instance is no longer this host's to run.
         case saveFailed
+        /// The save asked for was refused because of what it would write (the state exceeds the
+        /// engine's or the store's limits): the instance faults with the reason, and that is
+        /// saved instead (without its variables, if they are what is too large).
+        case saveRefused(reason: String)
     }
 
     enum Action: Equatable, Sendable {
@@ -49,9 +53,10 @@ struct InstanceLifecycle {
         case persisted(version: Int64)
         case unloaded(nextTimer: Instant?)
         case finished(InstanceState)
-        /// Release the lock without saving, marking this `abandon` entry applied; then `.drop`
-        /// follows. What was not saved is discarded: the instance goes on from its last save.
-        case release(abandonEntry: Int64)
+        /// Release the lock without saving, marking this `abandon` entry (if any) applied; then
+        /// `.drop` follows. What was not saved is discarded: the instance goes on from its last
+        /// save.
+        case release(abandonEntry: Int64?)
         /// Forget the instance: it is saved (or no longer this host's).
         case drop
     }
@@ -80,6 +85,8 @@ struct InstanceLifecycle {
     private var generation = 0
     private var shuttingDown = false
     private(set) var dropped = false
+    /// Whether a save was refused for what it would write (then the instance faulted).
+    private var refusedOnce = false
     private var afterSave: AfterSave?
     private let options: HostOptions
 
@@ -90,8 +97,17 @@ struct InstanceLifecycle {
         self.options = options
     }
 
-    /// What a save writes now.
-    var snapshot: InstanceSnapshot { instance.snapshot(suspended: suspended) }
+    /// What a save writes now; a `state-too-large` error when the state exceeds the limits.
+    func snapshot() throws(WorkflowError) -> InstanceSnapshot {
+        let snapshot = try instance.snapshot(suspended: suspended)
+        guard snapshot.state.count <= options.maxStateSize else {
+            throw WorkflowError(
+                .stateTooLarge,
+                "the instance state is \(snapshot.state.count) bytes; the limit is \(options.maxStateSize) "
+                    + "(--max-state-size): keep less in its variables")
+        }
+        return snapshot
+    }
 
     mutating func handle(_ event: Event, now: Instant) -> [Action] {
         guard !dropped else { return [] }
@@ -132,6 +148,20 @@ struct InstanceLifecycle {
         case .saveFailed:
             dropped = true
             return [.cancelTimers, .drop]
+        case .saveRefused(let reason):
+            // Refused again, even faulted without variables: give the lock back unsaved.
+            guard !refusedOnce else {
+                dropped = true
+                return [.cancelTimers, .release(abandonEntry: nil), .drop]
+            }
+            refusedOnce = true
+            _ = instance.fault("its state cannot be saved: \(reason)")
+            if (try? snapshot()) == nil {
+                _ = instance.fault(
+                    "its state cannot be saved: \(reason); its variables were dropped to save the fault",
+                    keepingVariables: false)
+            }
+            return [.cancelTimers] + save(.complete, then: .completed)
         }
     }
 

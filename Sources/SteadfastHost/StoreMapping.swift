@@ -10,10 +10,11 @@ extension Instant {
 }
 
 extension WorkflowInstance {
-    /// The row the store keeps for this instance now, promoted properties included.
-    func snapshot(suspended: Bool) -> InstanceSnapshot {
+    /// The row the store keeps for this instance now, promoted properties included; a
+    /// `state-too-large` error when its state exceeds ``WorkflowLimits``.
+    func snapshot(suspended: Bool) throws(WorkflowError) -> InstanceSnapshot {
         InstanceSnapshot(
-            state: state.encoded(),
+            state: try state.encoded(),
             status: state.status,
             isSuspended: suspended,
             nextTimerAt: state.nextTimer?.date,

@@ -351,13 +351,16 @@ public actor WorkflowHost {
     /// release marks the entry applied. If the store cannot be written now, the lock is released
     /// by a later poll (the entry then stays pending, and the next host to load the instance
     /// applies it — a no-op there, as nothing unsaved is held).
-    func release(_ instance: HostedInstance, settling entry: Int64) async {
+    func release(_ instance: HostedInstance, settling entry: Int64?) async {
         deregister(instance.id, instance)
         guard let owner else { return }
         do {
-            try await store.releaseLock(of: instance.id, owner: owner.id, applied: [entry])
+            try await store.releaseLock(of: instance.id, owner: owner.id, applied: entry.map { [$0] } ?? [])
             report(
-                .abandoned(instance: instance.id.uuidString, reason: "abandoned by an operator (inbox entry \(entry))"))
+                .abandoned(
+                    instance: instance.id.uuidString,
+                    reason: entry.map { "abandoned by an operator (inbox entry \($0))" }
+                        ?? "its state could not be saved; released unsaved"))
         } catch {
             pendingReleases.insert(instance.id)
         }
@@ -407,7 +410,7 @@ public actor WorkflowHost {
                 .tooManyInstances,
                 "this host already runs \(loaded.count) instances (maxConcurrentInstances): retry later")
         }
-        var snapshot = instance.snapshot(suspended: false)
+        var snapshot = try instance.snapshot(suspended: false)
         snapshot.keys.formUnion(keys)
         let record = try await store.createInstance(
             CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot)
@@ -502,27 +505,53 @@ public actor WorkflowHost {
     private func renewLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: options.hostLockRenewalPeriod)
-            guard !Task.isCancelled, let current = owner else { return }
-            do {
-                owner = try await store.renewLockOwner(current.id)
-            } catch {
-                // Renewal failed: once the lock may have expired, stop working on every
-                // instance rather than risk running one twice; then register anew.
-                guard current.lockExpiresAt <= now.date else { continue }
-                for (id, hosted) in loaded {
-                    report(
-                        .abandoned(
-                            instance: id.uuidString,
-                            reason: "this host's lock expired before it could renew it: \(error)"))
-                    await hosted.abandon()
-                }
-                loaded = [:]
-                strays = [:]
-                inboxHighWater = 0
-                owner = try? await store.createLockOwner(
-                    hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)
-            }
+            guard !Task.isCancelled, owner != nil else { return }
+            _ = await renew()
         }
+    }
+
+    /// Renews the lock owner. When that fails and the lock may have expired, stops working on
+    /// every instance rather than risk running one twice, and registers anew. Returns whether
+    /// the lock is renewed.
+    private func renew() async -> Bool {
+        guard let current = owner else { return false }
+        do {
+            let renewed = try await store.renewLockOwner(current.id)
+            if owner?.id == current.id { owner = renewed }
+            return true
+        } catch {
+            // Another renewal already dealt with this owner, or it may still be live.
+            guard owner?.id == current.id, current.lockExpiresAt <= now.date else { return false }
+            for (id, hosted) in loaded {
+                report(
+                    .abandoned(
+                        instance: id.uuidString, reason: "this host's lock expired before it could renew it: \(error)"))
+                await hosted.abandon()
+            }
+            loaded = [:]
+            strays = [:]
+            inboxHighWater = 0
+            owner = try? await store.createLockOwner(
+                hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)
+            return false
+        }
+    }
+
+    /// The lease safety margin in force: ``HostOptions/lockSafetyMargin``, at most a third of
+    /// the lock's lifetime.
+    private var safetyMargin: Duration {
+        min(options.lockSafetyMargin, (options.hostLockRenewalPeriod + options.hostLockGrace) / 3)
+    }
+
+    /// Whether an instance may start work now: this host's lock is valid for longer than the
+    /// safety margin. When it is not (the host was paused or starved), it renews at once and
+    /// answers whether that succeeded; a lock found lost abandons every instance (see
+    /// ``renew()``), so a paused host never runs a step another host already ran and saved.
+    func leaseAllowsWork() async -> Bool {
+        guard let owner else { return false }
+        let left = Duration.milliseconds(owner.lockExpiresAt.millisecondsSince(now.date))
+        if left > safetyMargin { return true }
+        return await renew()
     }
 
     private func detectionLoop() async {

@@ -282,15 +282,21 @@ import Testing
         #expect(result.status == .completed)
     }
 
-    @Test func noPersistScope() throws {
-        let wf = try definition(
-            #"{"sequence": [{"noPersist": {"body": {"receive": {"operation": "inside"}}}}, {"receive": {"operation": "outside"}}]}"#
-        )
-        var (instance, result) = try start(wf)
-        #expect(result.status == .idle)
-        #expect(!result.canPersist)
-        result = try instance.resume(operation: "inside", message: nil, now: t0)
-        #expect(result.canPersist)
+    /// A noPersist scope cannot wait for a message or a timer: the instance would stay in
+    /// memory, unsaved, and no host could stop in time (it waits only for async calls, see
+    /// `asyncInvokeIsANoPersistZoneAndItsFaultIsCaught`).
+    @Test func noPersistScopeCannotWaitForMessagesOrTimers() throws {
+        for body in [
+            #"{"noPersist": {"body": {"receive": {"operation": "inside"}}}}"#,
+            #"{"noPersist": {"body": {"sequence": [{"delay": {"duration": "PT60S"}}]}}}"#,
+            #"{"noPersist": {"body": {"pick": [{"trigger": {"receive": {"operation": "a"}}}]}}}"#,
+        ] {
+            #expect {
+                try definition(body)
+            } throws: { error in
+                "\(error)".contains("inside a noPersist scope")
+            }
+        }
     }
 
     @Test func cancelAndTerminateFromOutside() throws {

@@ -32,8 +32,8 @@ import Testing
 
     @Test func encodeDecodeContinue() throws {
         let original = try waitingInstance()
-        let data = original.state.encoded()
-        #expect(data == original.state.encoded(), "encoding is deterministic")
+        let data = try original.state.encoded()
+        #expect(try data == original.state.encoded(), "encoding is deterministic")
         var restored = try WorkflowInstance(definition: original.definition, encodedState: data)
         #expect(restored.state == original.state)
         _ = restored.resumeDueTimers(now: t0.adding(milliseconds: 60_000))
@@ -61,7 +61,7 @@ import Testing
 
     @Test func truncatedAndCorruptStatesFailClearly() throws {
         let instance = try waitingInstance()
-        let data = instance.state.encoded()
+        let data = try instance.state.encoded()
         for length in stride(from: 0, to: data.count, by: max(1, data.count / 97)) {
             do {
                 _ = try WorkflowInstance(definition: instance.definition, encodedState: data.prefix(length))

@@ -98,7 +98,7 @@ import Testing
             .wake([Self.entry(2, .suspend), Self.message(3, "approve", #"{"orderId": 7}"#)]), now: Self.start)
         #expect(suspended.last == .save(.unlock))
         #expect(machine.suspended && machine.applied == [2])
-        #expect(machine.snapshot.isSuspended)
+        #expect(try machine.snapshot().isSuspended)
         #expect(!suspended.contains(.line("order 7 is approved")))
         // A timer event while suspended does nothing.
         #expect(machine.handle(.timerFired, now: Self.start.adding(milliseconds: 7_200_000)).isEmpty)
@@ -126,7 +126,7 @@ import Testing
         #expect(machine.rejected.keys.sorted() == [2] && machine.applied == [3])
         #expect(actions.contains { if case .rejected(2, _) = $0 { true } else { false } })
         #expect(actions.last == .save(.complete))
-        #expect(machine.snapshot.status == .terminated)
+        #expect(try machine.snapshot().status == .terminated)
     }
 
     @Test func shutdownSavesAndUnlocksAndAFailedSaveDrops() throws {

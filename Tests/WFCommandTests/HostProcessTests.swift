@@ -34,7 +34,7 @@ import Testing
             var instance = try WorkflowInstance(
                 definition: definition, instanceID: id.uuidString, input: ["tag": .string(id.uuidString)])
             _ = instance.run(now: now)
-            let snapshot = StoreFixture.snapshot(of: instance.state)
+            let snapshot = try StoreFixture.snapshot(of: instance.state)
             let record = try await fixture.store.createInstance(
                 CreateInstanceRequest(
                     id: id, owner: creator.id,

@@ -115,7 +115,7 @@ final class StoreFixture: Sendable {
                 id: id,
                 owner: owner.id,
                 definition: Self.definition.identity,
-                snapshot: Self.snapshot(of: instance.state)
+                snapshot: try Self.snapshot(of: instance.state)
             )
         )
         if host == nil { try await store.deleteLockOwner(owner.id) }
@@ -142,7 +142,7 @@ final class StoreFixture: Sendable {
         let owner = try await store.createLockOwner(hostID: "test-setup", lockDuration: .seconds(300))
         let loaded = try await store.loadInstance(id, owner: owner.id)
         let state = try InstanceState.decode(loaded.record.state).ended(as: status, reason: "test")
-        var snapshot = Self.snapshot(of: state)
+        var snapshot = try Self.snapshot(of: state)
         snapshot.status = status
         _ = try await store.save(
             SaveRequest(
@@ -157,9 +157,9 @@ final class StoreFixture: Sendable {
         return id
     }
 
-    static func snapshot(of state: InstanceState) -> InstanceSnapshot {
+    static func snapshot(of state: InstanceState) throws -> InstanceSnapshot {
         InstanceSnapshot(
-            state: state.encoded(),
+            state: try state.encoded(),
             status: state.status,
             nextTimerAt: state.nextTimer.map { Date(timeIntervalSince1970: $0.secondsSinceEpoch) },
             keys: Set(state.keys.map { InstanceKey(name: $0.key, value: $0.value) }),

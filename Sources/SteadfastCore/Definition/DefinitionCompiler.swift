@@ -6,6 +6,7 @@ struct DefinitionCompiler {
     private let keys: [String]
     private let registry: ActivityRegistry?
     private var noPersistDepth = 0
+    private var activityDepth = 0
 
     init(variables: [String: JSONValue], keys: [String], registry: ActivityRegistry?) {
         self.variables = variables
@@ -18,6 +19,11 @@ struct DefinitionCompiler {
         if version.trimmingWhitespace().isEmpty { problem("", field: "version", "must not be empty") }
         checkVariableList(keys, field: "keys")
         checkVariableList(promote, field: "promote")
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
+            if let tooDeep = value.depthProblem("the initial value of '\(name)'") {
+                problem("", field: "variables.\(name)", tooDeep)
+            }
+        }
     }
 
     /// Each name must be a declared variable, listed once.
@@ -35,6 +41,14 @@ struct DefinitionCompiler {
 
     mutating func compile(_ activity: Activity, path: String) -> Node? {
         let here = "\(path).\(activity.kind)"
+        guard activityDepth < WorkflowLimits.maxActivityDepth else {
+            problem(
+                here,
+                "activities nest deeper than \(WorkflowLimits.maxActivityDepth) levels here: flatten the definition")
+            return nil
+        }
+        activityDepth += 1
+        defer { activityDepth -= 1 }
         let kind: Node.Kind?
         switch activity {
         case .sequence(let items):
@@ -60,6 +74,18 @@ struct DefinitionCompiler {
             let test = expression(condition, at: here, field: "condition")
             let bodyNode = compile(body, path: "\(here).body")
             kind = test.flatMap { test in bodyNode.map { .whileLoop(test, body: $0) } }
+        case .delay where noPersistDepth > 0:
+            problem(
+                here,
+                "a delay cannot wait inside a noPersist scope: the instance would stay in memory, unsaved, until it "
+                    + "fires, and no host could stop in time; move the delay after the scope")
+            kind = nil
+        case .receive where noPersistDepth > 0:
+            problem(
+                here,
+                "a receive cannot wait inside a noPersist scope: the instance would stay in memory, unsaved, until "
+                    + "the message comes, and no host could stop in time; move the receive after the scope")
+            kind = nil
         case .delay(.duration(let text)):
             switch ISODuration.parse(text) {
             case .success(let duration): kind = .delay(.duration(duration))
@@ -130,10 +156,6 @@ struct DefinitionCompiler {
         if let key = receive.correlateOn, !keys.contains(key) {
             let declared = keys.isEmpty ? "none are declared" : "the keys are \(keys.joined(separator: ", "))"
             problem(here, field: "correlateOn", "'\(key)' is not one of the definition's \"keys\" (\(declared))")
-            valid = false
-        }
-        if receive.createsInstance && noPersistDepth > 0 {
-            problem(here, field: "createsInstance", "a receive that creates instances cannot be inside noPersist")
             valid = false
         }
         let target = receive.assignTo.map { assignmentTarget($0, at: here, field: "assignTo") }
@@ -210,7 +232,8 @@ struct DefinitionCompiler {
         do {
             parsed = try WorkflowExpression(source)
         } catch {
-            problem(path, field: field, column: error.column, "\(error.message) in '\(source)'")
+            let shown = source.count > 80 ? source.prefix(80) + "…" : source[...]
+            problem(path, field: field, column: error.column, "\(error.message) in '\(shown)'")
             return nil
         }
         var valid = true

@@ -36,8 +36,15 @@ struct AssignmentTarget: Hashable, Sendable {
         }
     }
 
-    /// Stores `value` at this target within `variables`.
+    /// Stores `value` at this target within `variables`. The variable may nest at most
+    /// ``WorkflowLimits/maxValueDepth`` deep: a value placed `steps.count` levels down adds its
+    /// own depth to that (the rest of the variable already kept within the limit).
     func assign(_ value: JSONValue, in context: inout EvaluationContext) throws(ExpressionError) {
+        if let problem = JSONValue.depthProblem(
+            "'\(variable)' after this assignment", depth: steps.count + value.nestingDepth)
+        {
+            throw ExpressionError(problem)
+        }
         var resolved: [JSONValue] = []
         for step in steps {
             if case .index(let node) = step { resolved.append(try node.evaluate(in: context)) }

@@ -76,8 +76,21 @@ extension WorkflowExpression.Node {
         case .add:
             switch (left, right) {
             case (.number(let a), .number(let b)): return try finite(a + b, op)
-            case (.string, _), (_, .string): return .string(left.text + right.text)
-            case (.array(let a), .array(let b)): return .array(a + b)
+            case (.string, _), (_, .string):
+                let (a, b) = (left.text, right.text)
+                guard a.utf8.count + b.utf8.count <= WorkflowLimits.maxStringLength else {
+                    throw ExpressionError(
+                        "the string '+' builds would be \(a.utf8.count + b.utf8.count) bytes long; the limit is \(WorkflowLimits.maxStringLength)"
+                    )
+                }
+                return .string(a + b)
+            case (.array(let a), .array(let b)):
+                guard a.count + b.count <= WorkflowLimits.maxArrayCount else {
+                    throw ExpressionError(
+                        "the array '+' builds would have \(a.count + b.count) items; the limit is \(WorkflowLimits.maxArrayCount)"
+                    )
+                }
+                return .array(a + b)
             default: throw ExpressionError("cannot add a \(left.typeName) and a \(right.typeName)")
             }
         case .less, .lessOrEqual, .greater, .greaterOrEqual:

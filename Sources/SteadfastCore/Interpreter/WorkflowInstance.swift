@@ -30,6 +30,11 @@ public struct WorkflowInstance: Sendable {
                 "the input sets \(unknown.map { "'\($0)'" }.joined(separator: ", ")), which '\(definition.name)' does not declare (declared: \(declared))"
             )
         }
+        for (name, value) in input.sorted(by: { $0.key < $1.key }) {
+            if let problem = value.depthProblem("the input variable '\(name)'") {
+                throw WorkflowError(.invalidInput, problem)
+            }
+        }
         variables.merge(input) { _, given in given }
         self.definition = definition
         self.state = InstanceState(
@@ -199,6 +204,20 @@ public struct WorkflowInstance: Sendable {
     /// Terminates the instance with a reason.
     public mutating func terminate(reason: String) -> RunResult {
         end(as: .terminated, reason: reason)
+    }
+
+    /// Faults the instance from outside, for a reason the host found (its state cannot be
+    /// saved, say); with `keepingVariables` false its variables are dropped too, so the faulted
+    /// state is small enough to save.
+    /// An instance that ended but was never saved so (its final state was refused) faults too.
+    public mutating func fault(_ message: String, keepingVariables: Bool = true) -> RunResult {
+        state = state.ended(as: .faulted, reason: nil)
+        state.status = .faulted
+        state.terminationReason = nil
+        state.fault = WorkflowFault(message: message, activityPath: "")
+        if !keepingVariables { state.variables = [:] }
+        refreshDerivedState()
+        return result(of: nil)
     }
 
     // MARK: Internals

@@ -76,15 +76,57 @@ public struct InstanceState: Hashable, Sendable, Codable {
     /// The state as compact JSON with sorted keys: the same state always gives the same bytes.
     /// Written directly (see ``StateWriter``) in the shape the synthesized `Decodable` reads:
     /// Foundation's encoder costs several times more, on every save.
-    public func encoded() -> Data {
+    ///
+    /// A state that nests deeper than ``WorkflowLimits/maxStateDepth`` is refused here, with
+    /// the same check ``decode(_:)`` makes, so a save never writes what a load would refuse.
+    public func encoded() throws(WorkflowError) -> Data {
         var writer = StateWriter()
         writer.write(self)
-        return Data(writer.output.utf8)
+        let data = Data(writer.output.utf8)
+        try Self.checkDepth(data, writing: true)
+        return data
+    }
+
+    /// Refuses an encoded state nesting deeper than ``WorkflowLimits/maxStateDepth``, by one
+    /// pass over its bytes (no recursion).
+    static func checkDepth(_ data: Data, writing: Bool) throws(WorkflowError) {
+        var depth = 0
+        var deepest = 0
+        var inString = false
+        var escaped = false
+        for byte in data {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        guard deepest > WorkflowLimits.maxStateDepth else { return }
+        throw WorkflowError(
+            writing ? .stateTooLarge : .corruptState,
+            "the instance state nests \(deepest) levels deep; the limit is \(WorkflowLimits.maxStateDepth)"
+                + (writing
+                    ? ": it is not saved (keep variables and messages flatter)"
+                    : ": it was not written by this engine's limits; repair or delete the instance"))
     }
 
     /// Decodes a state written by ``encoded()``. A corrupt or truncated state gives a
     /// `corruptState` error naming the problem; it never crashes.
     public static func decode(_ data: Data) throws(WorkflowError) -> InstanceState {
+        try checkDepth(data, writing: false)
         let state: InstanceState
         do {
             state = try JSONDecoder().decode(InstanceState.self, from: data)

@@ -11,6 +11,8 @@ public struct WorkflowError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let invalidInput = Code(rawValue: "invalid-input")
         public static let definitionMismatch = Code(rawValue: "definition-mismatch")
         public static let corruptState = Code(rawValue: "corrupt-state")
+        /// A state, value or expression exceeds one of ``WorkflowLimits``.
+        public static let stateTooLarge = Code(rawValue: "state-too-large")
         public static let unsupportedStateFormat = Code(rawValue: "unsupported-state-format")
         public static let noSuchBookmark = Code(rawValue: "no-such-bookmark")
         public static let correlationMismatch = Code(rawValue: "correlation-mismatch")

@@ -146,6 +146,14 @@ final class SQLiteConnection: SQLConnection {
         switch status & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED:
             return SQLDriverError(.busy, detail)
+        case SQLITE_FULL:
+            return SQLDriverError(.diskFull, "SQLite error \(status): \(detail)")
+        case SQLITE_IOERR:
+            return SQLDriverError(.ioError, "SQLite error \(status): \(detail)")
+        case SQLITE_READONLY:
+            return SQLDriverError(.readOnly, "SQLite error \(status): \(detail)")
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return SQLDriverError(.corrupt, "SQLite error \(status): \(detail)")
         case SQLITE_CONSTRAINT
         where status == steadfast_sqlite_constraint_unique || status == steadfast_sqlite_constraint_primarykey:
             return SQLDriverError(.uniqueViolation, detail)

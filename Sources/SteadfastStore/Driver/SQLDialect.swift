@@ -13,6 +13,14 @@ public struct SQLDriverError: Error, Sendable, CustomStringConvertible {
         case uniqueViolation
         /// The database was busy beyond the driver's timeout.
         case busy
+        /// The disk (or the database's size limit) is full.
+        case diskFull
+        /// The operating system reported an I/O error reading or writing the database.
+        case ioError
+        /// The database can only be read (file permissions, a read-only mount or replica).
+        case readOnly
+        /// The database file is damaged or is not a database.
+        case corrupt
         /// Anything else.
         case other
     }
@@ -35,6 +43,29 @@ public struct SQLDriverError: Error, Sendable, CustomStringConvertible {
                 .storeBusy,
                 "The database stayed busy (locked by another process) past the busy timeout: "
                     + "\(message). Retry, or raise the busy timeout."
+            )
+        case .diskFull:
+            InstanceStoreError(
+                .storeUnavailable,
+                "The disk holding the database is full: \(message). Free space (or raise the database's "
+                    + "size limit); nothing was written, and work goes on from the last save once it succeeds."
+            )
+        case .ioError:
+            InstanceStoreError(
+                .storeUnavailable,
+                "The operating system reported an I/O error on the database: \(message). Check the disk "
+                    + "and the file system; nothing was written."
+            )
+        case .readOnly:
+            InstanceStoreError(
+                .storeUnavailable,
+                "The database can only be read: \(message). Check the file's permissions and the mount, "
+                    + "or point the store at a writable database."
+            )
+        case .corrupt:
+            InstanceStoreError(
+                .storeUnavailable,
+                "The database file is damaged or is not a database: \(message). Restore it from a backup."
             )
         case .uniqueViolation, .other:
             InstanceStoreError(
