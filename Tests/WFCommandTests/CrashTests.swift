@@ -105,6 +105,8 @@ import Testing
         let began = ContinuousClock.now
         let hosts = HostFleet(
             fixture: fixture, definitions: definitions, logs: logs, timesToUnload: ["60", "0", "2"])
+        // Never leave a host behind, whatever the test finds (after stopAll this does nothing).
+        defer { hosts.killAll() }
         try hosts.startAll()
         let counters = Counters()
 
@@ -447,6 +449,11 @@ final class HostFleet: Sendable {
             killCount.withLock { $0 += 1 }
         }
         try start(index)
+    }
+
+    /// SIGKILL to every host still running, at once.
+    func killAll() {
+        for child in slots.withLock({ $0.compactMap(\.child) }) { child.kill(SIGKILL) }
     }
 
     /// SIGTERM to every host (they save and unlock what they hold), then waits for them.
