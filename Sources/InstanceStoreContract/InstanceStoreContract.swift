@@ -36,6 +36,7 @@ public struct InstanceStoreContract: Sendable {
         case nextDueTimeWithClaim
         case stateSizeLimit
         case quarantine
+        case poisonMessagesKept
 
         public var description: String { rawValue }
     }
@@ -83,6 +84,7 @@ public struct InstanceStoreContract: Sendable {
         case .nextDueTimeWithClaim: RobustnessCases.nextDueTimeWithClaim
         case .stateSizeLimit: RobustnessCases.stateSizeLimit
         case .quarantine: RobustnessCases.quarantine
+        case .poisonMessagesKept: RobustnessCases.poisonMessagesKept
         }
     }
 }

@@ -256,7 +256,7 @@ public struct WorkflowService: Sendable {
             // applying save produced.
             let record = try await call { try await readIfPresent(id) }
             let current = try await call { try await store.inboxEntry(entry.id) }
-            if let current, current.state == .rejected {
+            if let current, current.state == .rejected || current.state == .poison {
                 throw ApplicationError(
                     .rejected,
                     "instance \(id) will not apply \(Self.describe(current)) (entry \(current.id)): "

@@ -26,10 +26,6 @@ public struct HostOptions: Sendable {
     /// running then are abandoned: their locks are released without a save, and they resume
     /// from their last save on the next host that loads them.
     public var shutdownTimeout: Duration = .seconds(10)
-    /// The largest encoded state (before compression) an instance may save; a larger one
-    /// faults that instance with the reason instead of growing without bound. Keep it equal to
-    /// the store's own limit (the `wf` option sets both).
-    public var maxStateSize: Int = 16 * 1024 * 1024
     /// Part of the lock's lifetime kept in reserve: once less than this is left before the
     /// host's lock expires (a paused or starved host), it starts no work on any instance and
     /// finds out from its next renewal whether it may go on; another host may load its

@@ -28,7 +28,8 @@ actor HostedInstance {
     ) {
         self.id = id
         self.lifecycle = InstanceLifecycle(
-            instance: instance, version: version, suspended: suspended, options: options)
+            instance: instance, version: version, suspended: suspended, options: options,
+            maxStateSize: host.store.options.maxStateSize)
         self.host = host
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
         self.events = continuation
@@ -136,7 +137,7 @@ actor HostedInstance {
         do {
             let saved = try await host.save(
                 self, expectedVersion: lifecycle.version, snapshot: snapshot, applied: lifecycle.applied,
-                rejected: lifecycle.rejected, lockAction: lockAction)
+                rejected: lifecycle.rejected, poison: lifecycle.poisoned, lockAction: lockAction)
             return .saved(version: saved.version)
         } catch {
             host.report(.abandoned(instance: id.uuidString, reason: "\(error)"))

@@ -1,3 +1,4 @@
+import Foundation
 import SteadfastCore
 import SteadfastStore
 
@@ -78,6 +79,8 @@ struct InstanceLifecycle {
     /// Entries applied or rejected since the last save; the next save settles them.
     private(set) var applied: [Int64] = []
     private(set) var rejected: [Int64: String] = [:]
+    /// Messages whose body cannot be read, since the last save; the next save marks them poison.
+    private(set) var poisoned: [Int64: String] = [:]
     /// Pending entries not applied yet, in arrival order.
     private var inbox: [InboxEntry] = []
     /// Every entry id taken, so one delivered twice (load and poll) is applied once.
@@ -89,21 +92,27 @@ struct InstanceLifecycle {
     private var refusedOnce = false
     private var afterSave: AfterSave?
     private let options: HostOptions
+    /// The store's limit on an encoded state (``InstanceStoreOptions/maxStateSize``).
+    private let maxStateSize: Int
 
-    init(instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions) {
+    init(
+        instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions,
+        maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize
+    ) {
         self.instance = instance
         self.version = version
         self.suspended = suspended
         self.options = options
+        self.maxStateSize = maxStateSize
     }
 
     /// What a save writes now; a `state-too-large` error when the state exceeds the limits.
     func snapshot() throws(WorkflowError) -> InstanceSnapshot {
         let snapshot = try instance.snapshot(suspended: suspended)
-        guard snapshot.state.count <= options.maxStateSize else {
+        guard snapshot.state.count <= maxStateSize else {
             throw WorkflowError(
                 .stateTooLarge,
-                "the instance state is \(snapshot.state.count) bytes; the limit is \(options.maxStateSize) "
+                "the instance state is \(snapshot.state.count) bytes; the store's limit is \(maxStateSize) "
                     + "(--max-state-size): keep less in its variables")
         }
         return snapshot
@@ -133,6 +142,7 @@ struct InstanceLifecycle {
             version = newVersion
             applied = []
             rejected = [:]
+            poisoned = [:]
             let next = afterSave
             afterSave = nil
             var actions: [Action] = [.persisted(version: newVersion)]
@@ -226,8 +236,16 @@ struct InstanceLifecycle {
                 guard !suspended, instance.state.bookmarks.contains(where: { $0.operation == operation }) else {
                     continue
                 }
+                let message: JSONValue
+                switch Result(catching: { () throws(WorkflowError) in try Self.readBody(body, for: operation) }) {
+                case .success(let body): message = body
+                case .failure(let error):
+                    // A poison message: never applied, and never delivered as something else.
+                    poisoned[entry.id] = error.message
+                    inbox.remove(at: index)
+                    return (result, .rejected(entry: entry.id, reason: "poison: \(error.message)"))
+                }
                 do {
-                    let message = try JSONValue.parse(body, what: "the message for '\(operation)'")
                     result = try instance.resume(operation: operation, message: message, now: now)
                 } catch {
                     rejected[entry.id] = error.message
@@ -239,6 +257,15 @@ struct InstanceLifecycle {
             return (result, rejection)
         }
         return nil
+    }
+
+    /// A message's body, refused when it is not JSON or nests past the engine's limits.
+    private static func readBody(_ body: Data, for operation: String) throws(WorkflowError) -> JSONValue {
+        let message = try JSONValue.parse(body, what: "the message for '\(operation)'")
+        if let tooDeep = message.depthProblem("the message for '\(operation)'") {
+            throw WorkflowError(.stateTooLarge, tooDeep)
+        }
+        return message
     }
 
     /// Adds entries not taken before, keeping arrival order.
@@ -287,7 +314,9 @@ struct InstanceLifecycle {
                     unloadAfter: options.timeToUnload, generation: generation))
         }
         // Entries applied since the last save are settled by a save right away.
-        if !applied.isEmpty || !rejected.isEmpty { return actions + save(.keepLock, then: .then(later)) }
+        if !applied.isEmpty || !rejected.isEmpty || !poisoned.isEmpty {
+            return actions + save(.keepLock, then: .then(later))
+        }
         return actions + later
     }
 

@@ -255,6 +255,9 @@ public actor WorkflowHost {
             _ = await host(loadedInstance)
         } catch let error as InstanceStoreError where error.code == .instanceLocked {
             return  // another host took it meanwhile: it applies the entry
+        } catch let error as InstanceStoreError where error.code == .instanceQuarantined {
+            // The claim faulted it (it kept stopping its hosts); the entry stays, settled with it.
+            report(.faulted(instance: id.uuidString, reason: error.message))
         }
     }
 
@@ -312,7 +315,7 @@ public actor WorkflowHost {
     /// the store recovers, instead of staying locked to a host that no longer runs it.
     func save(
         _ instance: HostedInstance, expectedVersion: Int64, snapshot: InstanceSnapshot, applied: [Int64],
-        rejected: [Int64: String], lockAction: SaveLockAction
+        rejected: [Int64: String], poison: [Int64: String], lockAction: SaveLockAction
     ) async throws -> SaveResult {
         let id = instance.id
         guard let owner, owner.lockExpiresAt > now.date else {
@@ -323,7 +326,8 @@ public actor WorkflowHost {
             let result = try await store.save(
                 SaveRequest(
                     instanceID: id, owner: owner.id, expectedVersion: expectedVersion, snapshot: snapshot,
-                    appliedEntryIDs: applied, rejectedEntries: rejected, lockAction: lockAction))
+                    appliedEntryIDs: applied, rejectedEntries: rejected, poisonEntries: poison,
+                    lockAction: lockAction))
             if lockAction != .keepLock { deregister(id, instance) }
             return result
         } catch {

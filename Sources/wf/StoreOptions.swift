@@ -42,7 +42,18 @@ struct WriteOptions: ParsableArguments {
             valueName: "N"))
     var quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "The largest instance state (before compression) a save may write; an instance whose state grows "
+                + "past it faults with the reason. Default 16777216 (16 MiB).",
+            valueName: "BYTES"))
+    var maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize
+
     func validate() throws {
+        guard (4096...(1 << 30)).contains(maxStateSize) else {
+            throw ValidationError("--max-state-size must be from 4096 to 1073741824 bytes, not \(maxStateSize).")
+        }
         guard compressionThreshold >= 0 else {
             throw ValidationError("--compression-threshold must be 0 or more bytes, not \(compressionThreshold).")
         }
@@ -58,6 +69,7 @@ struct WriteOptions: ParsableArguments {
         configuration.compressionThreshold = compressionThreshold
         configuration.durability = synchronous == .full ? .full : .normal
         configuration.quarantineAfter = quarantineAfter
+        configuration.maxStateSize = maxStateSize
         return configuration
     }
 }

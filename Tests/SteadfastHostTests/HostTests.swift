@@ -163,9 +163,10 @@ extension HostTests {
         let events = Recorder()
         var options = HostOptions(
             hostID: "fragile", timeToUnload: .seconds(60), runnableInstancesDetectionPeriod: .milliseconds(100))
-        // Short, but long enough that a loaded 2-core machine still renews in time.
+        // Short, but long enough that a loaded 2-core machine (the crash test's hosts running
+        // beside it) still renews in time.
         options.hostLockRenewalPeriod = .seconds(1)
-        options.hostLockGrace = .seconds(1)
+        options.hostLockGrace = .seconds(4)
         let fragile = WorkflowHost(
             store: store, catalog: DefinitionCatalog([Self.approval(timeout: "PT1H")]), options: options
         ) {

@@ -115,16 +115,24 @@ import Testing
         #expect(resumed.contains(.save(.complete)))
     }
 
-    @Test func aBadMessageIsRejectedAndTerminateEndsTheInstance() throws {
+    @Test func aPoisonMessageIsNeverAppliedAndTerminateEndsTheInstance() throws {
         var machine = try Self.machine()
         _ = Self.answeringSaves(
             &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
             now: Self.start)
+        // Poison: a body that is not JSON, and one nested past the limits. Neither is applied
+        // (nor delivered as something else): both are kept, marked poison, with the reason.
+        let deep = String(repeating: "[", count: 101) + String(repeating: "]", count: 101)
         let actions = machine.handle(
-            .wake([Self.message(2, "approve", "not json"), Self.entry(3, .terminate(reason: "fraud"))]),
+            .wake([
+                Self.message(2, "approve", "not json"), Self.message(3, "approve", deep),
+                Self.entry(4, .terminate(reason: "fraud")),
+            ]),
             now: Self.start)
-        #expect(machine.rejected.keys.sorted() == [2] && machine.applied == [3])
-        #expect(actions.contains { if case .rejected(2, _) = $0 { true } else { false } })
+        #expect(machine.poisoned.keys.sorted() == [2, 3] && machine.applied == [4] && machine.rejected.isEmpty)
+        #expect(machine.poisoned[3]?.contains("nests arrays and objects 101 levels deep") == true)
+        #expect(
+            actions.contains { if case .rejected(2, let reason) = $0 { reason.hasPrefix("poison: ") } else { false } })
         #expect(actions.last == .save(.complete))
         #expect(try machine.snapshot().status == .terminated)
     }

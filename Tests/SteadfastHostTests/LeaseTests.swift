@@ -20,11 +20,15 @@ import Testing
         }
     }
 
-    func host(_ store: any InstanceStore, _ id: String, clock: ShiftedClock, events: Recorder) -> WorkflowHost {
+    func host(
+        _ store: any InstanceStore, _ id: String, clock: ShiftedClock, events: Recorder, lock: Duration = .seconds(5),
+        margin: Duration = .seconds(5)
+    ) -> WorkflowHost {
         var options = HostOptions(
-            hostID: id, timeToUnload: .seconds(600), runnableInstancesDetectionPeriod: .seconds(60))
-        options.hostLockRenewalPeriod = .seconds(5)
-        options.hostLockGrace = .seconds(5)
+            hostID: id, timeToUnload: .seconds(600), runnableInstancesDetectionPeriod: .seconds(600))
+        options.hostLockRenewalPeriod = lock
+        options.hostLockGrace = lock
+        options.lockSafetyMargin = margin
         return WorkflowHost(
             store: store, catalog: DefinitionCatalog([Self.reminder]), options: options,
             onEvent: { events.record($0) }, clock: clock.storeClock)
@@ -66,10 +70,11 @@ import Testing
             url: "sqlite:\(path)", options: InstanceStoreOptions(clock: clock.storeClock))
         try await store.setCompletionAction(.deleteNothing)
         let events = Recorder()
-        let host = host(store, "late", clock: clock, events: events)
+        let host = host(store, "late", clock: clock, events: events, lock: .seconds(30), margin: .seconds(20))
         try await host.start(background: false)
         let id = try await host.startInstance(definitionName: "reminder")
-        clock.advance(by: .seconds(8))  // 2 s left of 10: inside the 3.3 s margin
+        // 15 s left of the lock's 60: inside the 20 s margin (and room for a loaded machine).
+        clock.advance(by: .seconds(45))
         try await eventually { try await store.readInstance(id).status == .completed }
         #expect(events.lines(of: id) == ["the reminder went out"])
         await host.stop()

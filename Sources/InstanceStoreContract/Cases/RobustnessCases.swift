@@ -271,4 +271,24 @@ enum RobustnessCases {
         host = try await store.createLockOwner(hostID: "after-release", lockDuration: .seconds(10))
         #expect(try await store.loadInstance(saved, owner: host.id).record.status == .idle)
     }
+
+    /// A message whose body cannot be read is settled as poison with the reason, never
+    /// applied; a finished instance that had one is kept under deleteAll, so it stays visible.
+    @Sendable static func poisonMessagesKept(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore(completionAction: .deleteAll)
+        let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
+        let record = try await fixture.create(in: store, owner: owner, snapshot: ContractFixture.snapshot())
+        let bad = try await store.enqueueMessage(for: record.id, operation: "b", body: Data("{not json".utf8))
+        let good = try await store.enqueueMessage(for: record.id, operation: "b", body: Data("{}".utf8))
+        let result = try await store.save(
+            SaveRequest(
+                instanceID: record.id, owner: owner.id, expectedVersion: record.version,
+                snapshot: ContractFixture.snapshot(status: .completed), appliedEntryIDs: [good.id],
+                poisonEntries: [bad.id: "the body is not JSON"], lockAction: .complete))
+        #expect(!result.deleted)
+        let entries = try await store.inbox(for: record.id, pendingOnly: false)
+        #expect(entries.map(\.state) == [.poison, .applied])
+        #expect(entries.first?.reason == "the body is not JSON")
+        #expect(try await store.readInstance(record.id).status == .completed)
+    }
 }

@@ -54,8 +54,11 @@ public struct InboxEntry: Sendable, Hashable, Identifiable {
         /// Applied by the save that recorded its effect.
         case applied
         /// Will never be applied (the instance finished first, or the message was refused by its
-        /// Receive, or its body is not JSON); `reason` says why.
+        /// Receive); `reason` says why.
         case rejected
+        /// A message whose body cannot be read (not JSON, or nested past the engine's limits):
+        /// never applied, kept with the reason for an operator to see (`wf history`).
+        case poison
     }
 
     /// Store-assigned, increasing in arrival order.

@@ -25,6 +25,8 @@ public struct SaveRequest: Sendable, Hashable {
     public var appliedEntryIDs: [Int64]
     /// Pending inbox entries that will never be applied, with the reason; marked rejected.
     public var rejectedEntries: [Int64: String]
+    /// Pending messages whose body cannot be read, with the reason; marked poison.
+    public var poisonEntries: [Int64: String]
     public var lockAction: SaveLockAction
 
     public init(
@@ -34,6 +36,7 @@ public struct SaveRequest: Sendable, Hashable {
         snapshot: InstanceSnapshot,
         appliedEntryIDs: [Int64] = [],
         rejectedEntries: [Int64: String] = [:],
+        poisonEntries: [Int64: String] = [:],
         lockAction: SaveLockAction = .keepLock
     ) {
         self.instanceID = instanceID
@@ -42,6 +45,7 @@ public struct SaveRequest: Sendable, Hashable {
         self.snapshot = snapshot
         self.appliedEntryIDs = appliedEntryIDs
         self.rejectedEntries = rejectedEntries
+        self.poisonEntries = poisonEntries
         self.lockAction = lockAction
     }
 }

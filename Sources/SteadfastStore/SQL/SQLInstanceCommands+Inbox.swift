@@ -78,13 +78,16 @@ extension SQLInstanceCommands {
         ).map(Self.inboxEntry)
     }
 
-    /// Marks inbox entries applied or rejected as part of a save; each must be pending for `id`.
+    /// Marks inbox entries applied, rejected or poison as part of a save; each must be pending
+    /// for `id`.
     func settleInbox(
-        of id: UUID, applied: [Int64], rejected: [Int64: String], now: Date, on db: any SQLConnection
+        of id: UUID, applied: [Int64], rejected: [Int64: String], poison: [Int64: String] = [:], now: Date,
+        on db: any SQLConnection
     ) throws {
         let settled =
             applied.map { ($0, InboxEntry.State.applied, String?.none) }
             + rejected.sorted { $0.key < $1.key }.map { ($0.key, InboxEntry.State.rejected, Optional($0.value)) }
+            + poison.sorted { $0.key < $1.key }.map { ($0.key, InboxEntry.State.poison, Optional($0.value)) }
         for (entryID, state, reason) in settled {
             let changed = try db.execute(
                 """

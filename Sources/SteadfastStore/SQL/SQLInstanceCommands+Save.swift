@@ -23,7 +23,8 @@ extension SQLInstanceCommands {
             )
         }
         try settleInbox(
-            of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries, now: now, on: db)
+            of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
+            poison: request.poisonEntries, now: now, on: db)
         let newVersion = request.expectedVersion + 1
         var rejected = 0
         if request.lockAction == .complete {
@@ -32,7 +33,7 @@ extension SQLInstanceCommands {
             // applied: only a clean end with nothing left over is deleted under deleteAll.
             let clean =
                 (snapshot.status == .completed || snapshot.status == .canceled) && rejected == 0
-                && request.rejectedEntries.isEmpty
+                && request.rejectedEntries.isEmpty && request.poisonEntries.isEmpty
             if try clean && completionAction(on: db) == .deleteAll {
                 try deleteRows(of: id, on: db)
                 return SaveResult(version: newVersion, deleted: true)
@@ -65,6 +66,7 @@ extension SQLInstanceCommands {
         }
         try replaceAttachments(of: id, with: snapshot, on: db)
         return SaveResult(
-            version: newVersion, deleted: false, rejectedEntries: rejected + request.rejectedEntries.count)
+            version: newVersion, deleted: false,
+            rejectedEntries: rejected + request.rejectedEntries.count + request.poisonEntries.count)
     }
 }
