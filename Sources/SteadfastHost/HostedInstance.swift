@@ -71,6 +71,7 @@ actor HostedInstance {
     private func leaseAllowsWork(for event: InstanceLifecycle.Event) async -> Bool {
         switch event {
         case .wake, .timerFired, .asyncCompleted:
+            if host.leaseIsSafe { return true }
             while !lifecycle.dropped {
                 if await host.leaseAllowsWork() { return true }
                 try? await Task.sleep(for: .milliseconds(50))

@@ -1,6 +1,7 @@
 import Foundation
 import SteadfastCore
 import SteadfastStore
+import Synchronization
 
 /// Hosts workflow instances over an instance store: registers as a lock owner and renews it,
 /// loads runnable instances (due timers, waiting messages), routes messages by correlation key,
@@ -10,7 +11,12 @@ public actor WorkflowHost {
     public nonisolated let catalog: DefinitionCatalog
     public nonisolated let options: HostOptions
     private let onEvent: @Sendable (HostEvent) -> Void
-    private var owner: LockOwner?
+    private var owner: LockOwner? {
+        didSet { leaseExpiry.withLock { $0 = owner?.lockExpiresAt } }
+    }
+    /// The owner's lock expiry, readable without a hop onto this actor (every event an
+    /// instance handles checks it).
+    private nonisolated let leaseExpiry = Mutex<Date?>(nil)
     private var loaded: [UUID: HostedInstance] = [:]
     private var background: [Task<Void, Never>] = []
     /// The newest inbox entry id the poll has seen.
@@ -543,7 +549,7 @@ public actor WorkflowHost {
 
     /// The lease safety margin in force: ``HostOptions/lockSafetyMargin``, at most a third of
     /// the lock's lifetime.
-    private var safetyMargin: Duration {
+    private nonisolated var safetyMargin: Duration {
         min(options.lockSafetyMargin, (options.hostLockRenewalPeriod + options.hostLockGrace) / 3)
     }
 
@@ -552,10 +558,15 @@ public actor WorkflowHost {
     /// answers whether that succeeded; a lock found lost abandons every instance (see
     /// ``renew()``), so a paused host never runs a step another host already ran and saved.
     func leaseAllowsWork() async -> Bool {
-        guard let owner else { return false }
-        let left = Duration.milliseconds(owner.lockExpiresAt.millisecondsSince(now.date))
-        if left > safetyMargin { return true }
+        if leaseIsSafe { return true }
+        guard owner != nil else { return false }
         return await renew()
+    }
+
+    /// Whether the lock is valid for longer than the safety margin now (no renewal needed).
+    nonisolated var leaseIsSafe: Bool {
+        guard let expiry = leaseExpiry.withLock({ $0 }) else { return false }
+        return Duration.milliseconds(expiry.millisecondsSince(now.date)) > safetyMargin
     }
 
     private func detectionLoop() async {
