@@ -27,6 +27,9 @@ public actor WorkflowHost {
     /// The detection loop's sleep until its next round; cancelled to run the round at once.
     private var detectionSleeper: Task<Void, Never>?
     private var detectionDueAt: ContinuousClock.Instant?
+    /// After a failed detection round, other processes' commits do not start the next round
+    /// before this (the failure is logged once a second at most, not at every commit).
+    private var detectionRetryAt: ContinuousClock.Instant = .now
     /// Set by ``stop()``: nothing new is loaded or created.
     private var stopping = false
     /// Instances this host stopped running whose lock it could not release yet.
@@ -583,6 +586,7 @@ public actor WorkflowHost {
             } catch {
                 report(.detectionFailed(reason: "\(error)"))
                 wait = options.runnableInstancesDetectionPeriod
+                detectionRetryAt = .now + min(wait, .seconds(1))
             }
             let sleeper = Task { _ = try? await Task.sleep(for: wait) }
             detectionSleeper = sleeper
@@ -610,7 +614,9 @@ public actor WorkflowHost {
                         ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date)) + 5)
                             < (detectionDueAt ?? .now)
                     }
-                    if look.runnableNow || earlier == true { detectionSleeper?.cancel() }
+                    if look.runnableNow || earlier == true, ContinuousClock.now >= detectionRetryAt {
+                        detectionSleeper?.cancel()
+                    }
                 }
             } catch {
                 report(.detectionFailed(reason: "inbox poll: \(error)"))

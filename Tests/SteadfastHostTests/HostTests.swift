@@ -310,3 +310,40 @@ extension HostTests {
         await store.close()
     }
 }
+
+extension HostTests {
+    /// A detection round that fails (the database held by another process past the busy
+    /// timeout) is logged, at most about once a second, and the next round goes on: the timer
+    /// that came due meanwhile fires once the database is free.
+    @Test func aFailedDetectionRoundIsLoggedAndTheNextOneGoesOn() async throws {
+        let store = try await SQLiteInstanceStore(
+            url: "sqlite:\(path)", sqliteOptions: SQLiteStoreOptions(busyTimeout: .milliseconds(50)))
+        try await store.setCompletionAction(.deleteNothing)
+        let events = Recorder()
+        var options = HostOptions(
+            hostID: "detecting", timeToUnload: .zero, runnableInstancesDetectionPeriod: .milliseconds(200))
+        options.hostLockRenewalPeriod = .seconds(10)
+        let host = WorkflowHost(store: store, catalog: DefinitionCatalog([Self.batch]), options: options) {
+            events.record($0)
+        }
+        try await host.start()
+        let id = try await host.startInstance(definitionName: "batch")
+        // Unloaded in its 0.2 s Delay; then the database is held while the timer comes due.
+        try await eventually {
+            events.contains { if case .unloaded(id.uuidString, _) = $0 { true } else { false } }
+        }
+        let blocker = try SQLiteConnection(path: path)
+        try blocker.executeScript("BEGIN IMMEDIATE")
+        try await eventually {
+            events.contains { if case .detectionFailed = $0 { true } else { false } }
+        }
+        try await Task.sleep(for: .seconds(1))
+        try blocker.executeScript("ROLLBACK")
+        try await eventually { try await store.readInstance(id).status == .completed }
+        let failures = events.all.filter { if case .detectionFailed = $0 { true } else { false } }
+        #expect(failures.count <= 12, "\(failures.count) failure reports in about a second")
+        await host.stop()
+        blocker.close()
+        await store.close()
+    }
+}
