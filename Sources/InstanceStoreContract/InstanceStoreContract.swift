@@ -37,6 +37,7 @@ public struct InstanceStoreContract: Sendable {
         case stateSizeLimit
         case quarantine
         case poisonMessagesKept
+        case claimWithLookahead
 
         public var description: String { rawValue }
     }
@@ -85,6 +86,7 @@ public struct InstanceStoreContract: Sendable {
         case .stateSizeLimit: RobustnessCases.stateSizeLimit
         case .quarantine: RobustnessCases.quarantine
         case .poisonMessagesKept: RobustnessCases.poisonMessagesKept
+        case .claimWithLookahead: RobustnessCases.claimWithLookahead
         }
     }
 }

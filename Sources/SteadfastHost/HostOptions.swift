@@ -31,6 +31,10 @@ public struct HostOptions: Sendable {
     /// finds out from its next renewal whether it may go on; another host may load its
     /// instances only after the lock expired, so no step it saved runs twice.
     public var lockSafetyMargin: Duration = .seconds(5)
+    /// How far ahead runnable-instance detection claims unloaded instances whose timers come
+    /// due: they are loaded that much early (at most the detection period) and fire from
+    /// memory on time, and one detection transaction claims all timers of that window.
+    public var timerLookahead: Duration = .milliseconds(50)
 
     public init(
         hostID: String,

@@ -204,7 +204,7 @@ struct InstanceLifecycle {
                 result.append(instance.resumeDueTimers(now: now))
                 continue
             }
-            return finish(result)
+            return finish(result, now: now)
         }
     }
 
@@ -277,9 +277,9 @@ struct InstanceLifecycle {
 
     /// What the instance needs after a run: a new idle generation, and the actions of
     /// ``decide(_:)``.
-    private mutating func finish(_ result: RunResult) -> [Action] {
+    private mutating func finish(_ result: RunResult, now: Instant) -> [Action] {
         generation += 1
-        return [.cancelTimers] + lines(of: result) + decide(result)
+        return [.cancelTimers] + lines(of: result) + decide(result, now: now)
     }
 
     private mutating func lines(of result: RunResult) -> [Action] {
@@ -288,7 +288,7 @@ struct InstanceLifecycle {
         return reports + result.lines.map(Action.line)
     }
 
-    private mutating func decide(_ result: RunResult) -> [Action] {
+    private mutating func decide(_ result: RunResult, now: Instant) -> [Action] {
         if result.status.isFinal { return save(.complete, then: .completed) }
         var actions: [Action] = []
         if !result.asyncCalls.isEmpty { actions.append(.startAsync(result.asyncCalls)) }
@@ -304,14 +304,21 @@ struct InstanceLifecycle {
         }
         if result.persistRequested { return actions + save(.keepLock, then: .acknowledge) }
         if let unload = unloadForShutdown() { return actions + unload }
-        if result.status == .idle && options.timeToUnload == .zero { return actions + save(.unlock, then: .unloaded) }
+        // A timer due within the lookahead fires from memory: unloading the instance and
+        // detecting it again would only make the timer late.
+        let imminent = result.nextTimer.map { $0 <= now.adding(options.timerLookahead) }
+        if result.status == .idle && options.timeToUnload == .zero && imminent != true {
+            return actions + save(.unlock, then: .unloaded)
+        }
         var later: [Action] = []
         if result.status == .idle {
             if let due = result.nextTimer { later.append(.armTimer(due)) }
-            later.append(
-                .armIdlePolicy(
-                    persistAfter: options.timeToPersist.flatMap { $0 < options.timeToUnload ? $0 : nil },
-                    unloadAfter: options.timeToUnload, generation: generation))
+            if options.timeToUnload > .zero {
+                later.append(
+                    .armIdlePolicy(
+                        persistAfter: options.timeToPersist.flatMap { $0 < options.timeToUnload ? $0 : nil },
+                        unloadAfter: options.timeToUnload, generation: generation))
+            }
         }
         // Entries applied since the last save are settled by a save right away.
         if !applied.isEmpty || !rejected.isEmpty || !poisoned.isEmpty {

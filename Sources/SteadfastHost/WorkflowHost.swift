@@ -279,10 +279,11 @@ public actor WorkflowHost {
         // batch also gives the earliest future timer, read with the claim's own clock reading
         // (a timer falling due between two readings would otherwise wait a whole period).
         var due: Date?
+        let lookahead = min(options.timerLookahead, options.runnableInstancesDetectionPeriod)
         repeat {
             let limit = min(Self.detectionBatch, options.maxConcurrentInstances - loaded.count)
             let batch = try await store.tryLoadRunnableInstances(
-                owner: owner.id, limit: max(0, limit), definitions: hostedDefinitions)
+                owner: owner.id, limit: max(0, limit), definitions: hostedDefinitions, lookahead: lookahead)
             // Rows the claim could not resume were faulted in place (their state kept).
             for faulted in batch.faulted { report(.faulted(instance: faulted.id.uuidString, reason: faulted.reason)) }
             for runnable in batch.loaded { _ = await host(runnable) }
@@ -291,7 +292,8 @@ public actor WorkflowHost {
         } while loaded.count < options.maxConcurrentInstances
         let period = options.runnableInstancesDetectionPeriod
         guard let due else { return period }
-        let untilDue = Duration.milliseconds(due.millisecondsSince(now.date) + 1)
+        // The next round claims that timer (and the others of its window) `lookahead` early.
+        let untilDue = Duration.milliseconds(due.millisecondsSince(now.date) + 1) - lookahead
         return max(.milliseconds(1), min(period, untilDue))
     }
 
@@ -610,8 +612,9 @@ public actor WorkflowHost {
                     // A timer another process armed before the round already planned (that round
                     // wakes just after the timer it knows of; a timer due within a few ms of it
                     // needs no earlier round).
+                    let lookahead = min(options.timerLookahead, options.runnableInstancesDetectionPeriod)
                     let earlier = look.nextTimerDueTime.map {
-                        ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date)) + 5)
+                        ContinuousClock.now + .milliseconds(max(0, $0.millisecondsSince(now.date)) + 5) - lookahead
                             < (detectionDueAt ?? .now)
                     }
                     if look.runnableNow || earlier == true, ContinuousClock.now >= detectionRetryAt {

@@ -41,11 +41,12 @@ extension SQLiteInstanceStore {
         }
     }
 
-    public func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?)
-        async throws -> RunnableBatch
-    {
+    public func tryLoadRunnableInstances(
+        owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?, lookahead: Duration
+    ) async throws -> RunnableBatch {
         try await worker.write { [commands] in
-            try commands.tryLoadRunnableInstances(owner: owner, limit: limit, definitions: definitions, on: $0)
+            try commands.tryLoadRunnableInstances(
+                owner: owner, limit: limit, definitions: definitions, lookahead: lookahead, on: $0)
         }
     }
 

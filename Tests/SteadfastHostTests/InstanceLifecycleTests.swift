@@ -156,6 +156,27 @@ import Testing
         #expect(actions.suffix(2) == [.unloaded(nextTimer: Self.start.adding(milliseconds: 3_600_000)), .drop])
         #expect(actions.filter { if case .save = $0 { true } else { false } } == [.save(.keepLock), .save(.unlock)])
     }
+
+    /// An instance loaded ahead of its timer (detection's lookahead) stays loaded until the
+    /// timer fires from memory, even with timeToUnload zero; then it unloads as usual.
+    @Test func withTimeToUnloadZeroATimerWithinTheLookaheadFiresFromMemory() throws {
+        var machine = try Self.machine(options: HostOptions(hostID: "t", timeToUnload: .zero))
+        _ = Self.answeringSaves(
+            &machine, machine.handle(.wake([Self.message(1, "submit", #"{"orderId": 7}"#)]), now: Self.start),
+            now: Self.start)
+        // Loaded again 30 ms before the 1-hour timer: armed, not saved or unloaded.
+        let early = Self.start.adding(milliseconds: 3_600_000 - 30)
+        var reloaded = InstanceLifecycle(
+            instance: machine.instance, version: 3, suspended: false,
+            options: HostOptions(hostID: "t", timeToUnload: .zero))
+        let actions = reloaded.handle(.wake([]), now: early)
+        #expect(actions == [.cancelTimers, .armTimer(Self.start.adding(milliseconds: 3_600_000))])
+        // Loaded a second before it: saved and unloaded at once, as before.
+        var tooEarly = InstanceLifecycle(
+            instance: machine.instance, version: 3, suspended: false,
+            options: HostOptions(hostID: "t", timeToUnload: .zero))
+        #expect(tooEarly.handle(.wake([]), now: Self.start.adding(milliseconds: 3_599_000)).last == .save(.unlock))
+    }
 }
 
 extension InstanceLifecycleTests {

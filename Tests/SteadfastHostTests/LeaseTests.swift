@@ -34,12 +34,18 @@ import Testing
             onEvent: { events.record($0) }, clock: clock.storeClock)
     }
 
-    @Test func aHostWhoseLockRanOutRunsNothingAnotherHostTookOver() async throws {
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+    /// A store on a temporary file whose clock a test moves forward.
+    func openStore() async throws -> (SQLiteInstanceStore, ShiftedClock) {
         let clock = ShiftedClock()
         let store = try await SQLiteInstanceStore(
             url: "sqlite:\(path)", options: InstanceStoreOptions(clock: clock.storeClock))
         try await store.setCompletionAction(.deleteNothing)
+        return (store, clock)
+    }
+
+    @Test func aHostWhoseLockRanOutRunsNothingAnotherHostTookOver() async throws {
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let (store, clock) = try await openStore()
         let (pausedEvents, otherEvents) = (Recorder(), Recorder())
         let paused = host(store, "paused", clock: clock, events: pausedEvents)
         try await paused.start(background: false)
@@ -65,10 +71,7 @@ import Testing
     /// Within the margin but not expired: the host renews first, then goes on.
     @Test func aHostCloseToExpiryRenewsBeforeWorking() async throws {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let clock = ShiftedClock()
-        let store = try await SQLiteInstanceStore(
-            url: "sqlite:\(path)", options: InstanceStoreOptions(clock: clock.storeClock))
-        try await store.setCompletionAction(.deleteNothing)
+        let (store, clock) = try await openStore()
         let events = Recorder()
         let host = host(store, "late", clock: clock, events: events, lock: .seconds(30), margin: .seconds(20))
         try await host.start(background: false)

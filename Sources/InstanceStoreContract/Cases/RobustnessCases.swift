@@ -204,6 +204,28 @@ enum RobustnessCases {
         #expect(next.loaded.map(\.id) == [soonID] && next.nextTimerDueTime == nil)
     }
 
+    /// With a lookahead, a timer due within it is claimed ahead of time, and the next due time
+    /// is the first one after the window (read with the same clock reading).
+    @Sendable static func claimWithLookahead(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore()
+        let creator = try await store.createLockOwner(hostID: "creator", lockDuration: .seconds(10))
+        let now = fixture.clock.now.addingTimeInterval(11)
+        // Binary-exact fractions of a second, so the stored milliseconds read back equal.
+        let (inWindow, after) = (now.addingTimeInterval(0.25), now.addingTimeInterval(0.5))
+        let early = try await fixture.createUnlocked(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: inWindow))
+        _ = try await fixture.createUnlocked(
+            in: store, owner: creator, snapshot: ContractFixture.snapshot(nextTimerAt: after))
+        fixture.clock.advance(by: .seconds(11))
+        let host = try await store.createLockOwner(hostID: "host-b", lockDuration: .seconds(60))
+        let none = try await store.tryLoadRunnableInstances(owner: host.id, limit: 10, definitions: nil)
+        #expect(none.loaded.isEmpty && none.nextTimerDueTime == inWindow)
+        let batch = try await store.tryLoadRunnableInstances(
+            owner: host.id, limit: 10, definitions: nil, lookahead: .milliseconds(300))
+        #expect(batch.loaded.map(\.id) == [early])
+        #expect(batch.nextTimerDueTime == after)
+    }
+
     /// An instance claimed more than `quarantineAfter` times by other owners without a save in
     /// between (its hosts kept crashing) is faulted by the next claim instead of being loaded,
     /// its state kept; a save or a release starts the count again.

@@ -22,6 +22,12 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
         Instant(millisecondsSinceEpoch: millisecondsSinceEpoch &+ milliseconds)
     }
 
+    /// This instant plus `duration`, in whole milliseconds.
+    public func adding(_ duration: Duration) -> Instant {
+        let (seconds, attoseconds) = duration.components
+        return adding(milliseconds: seconds &* 1000 &+ attoseconds / 1_000_000_000_000_000)
+    }
+
     public init(from decoder: any Decoder) throws {
         millisecondsSinceEpoch = try decoder.singleValueContainer().decode(Int64.self)
     }

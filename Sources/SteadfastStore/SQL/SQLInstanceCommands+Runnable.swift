@@ -30,10 +30,15 @@ extension SQLInstanceCommands {
     /// A claimed row that cannot be resumed (its state cannot be decoded, or it was claimed too
     /// often without a save) is faulted in place in the same transaction, its bytes kept, and
     /// reported in the batch's `faulted`; the rest of the batch is claimed normally.
+    ///
+    /// With a `lookahead`, timers due within it count as due (the host holds such an instance
+    /// and fires its timer on time from memory), and the next due time is the earliest after it.
     public func tryLoadRunnableInstances(
-        owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?, on db: any SQLConnection
+        owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?, lookahead: Duration = .zero,
+        on db: any SQLConnection
     ) throws -> RunnableBatch {
         let now = self.now
+        let dueBy = now.addingTimeInterval(Double(StoreTime.milliseconds(lookahead)) / 1000)
         _ = try requireLiveOwner(owner, now: now, on: db)
         let hosted = DefinitionIdentity.filter(definitions)
         let candidates = try db.query(
@@ -43,7 +48,7 @@ extension SQLInstanceCommands {
             ORDER BY COALESCE(i.next_timer_at, i.updated_at), i.id
             LIMIT \(max(1, limit) + 8)\(db.dialect.claimRowsSuffix)
             """,
-            [.time(now)] + hosted.parameters + [.time(now)]
+            [.time(now)] + hosted.parameters + [.time(dueBy)]
         )
         var claimed: [UUID] = []
         var faulted: [RunnableBatch.Faulted] = []
@@ -71,7 +76,7 @@ extension SQLInstanceCommands {
         }
         return RunnableBatch(
             loaded: loaded, faulted: faulted,
-            nextTimerDueTime: try nextTimerDueTime(definitions: definitions, now: now, on: db))
+            nextTimerDueTime: try nextTimerDueTime(definitions: definitions, now: now, after: dueBy, on: db))
     }
 
     /// Marks as blocked the instances with work now whose definition name a host with
@@ -118,14 +123,17 @@ extension SQLInstanceCommands {
         try nextTimerDueTime(definitions: definitions, now: now, on: db)
     }
 
-    func nextTimerDueTime(definitions: Set<DefinitionIdentity>?, now: Date, on db: any SQLConnection) throws -> Date? {
+    /// The earliest timer due after `after` (default `now`), read at `now`.
+    func nextTimerDueTime(
+        definitions: Set<DefinitionIdentity>?, now: Date, after: Date? = nil, on db: any SQLConnection
+    ) throws -> Date? {
         let hosted = DefinitionIdentity.filter(definitions)
         let row = try db.queryFirst(
             """
             SELECT MIN(i.next_timer_at) FROM instances i
             WHERE \(Self.candidateConditions) AND i.is_suspended = 0 AND \(hosted.sql) AND i.next_timer_at > ?
             """,
-            [.time(now)] + hosted.parameters + [.time(now)]
+            [.time(now)] + hosted.parameters + [.time(after ?? now)]
         )
         guard let row else { return nil }
         return try row.optionalTime(0)

@@ -120,8 +120,13 @@ public protocol InstanceStore: InstanceStoreReader {
     /// reading that also gives the batch's `nextTimerDueTime`. A claimed row that cannot be
     /// resumed (its state cannot be decoded, or it is quarantined) is faulted in place, its state
     /// kept, and listed in `faulted`; it never stops the rest of the batch.
-    func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?) async throws
-        -> RunnableBatch
+    ///
+    /// A timer due within `lookahead` of now counts as due (a host loads such an instance
+    /// ahead of time and fires its timer from memory, on time), and `nextTimerDueTime` is the
+    /// earliest after that.
+    func tryLoadRunnableInstances(
+        owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?, lookahead: Duration
+    ) async throws -> RunnableBatch
 
     /// Marks as blocked the instances with work now whose definition name is among
     /// `definitions` but whose exact version and content are not (edited without a new version,
@@ -171,8 +176,16 @@ extension InstanceStore {
         try await releaseLock(of: instanceID, owner: owner, applied: [])
     }
 
+    /// Claims runnable instances with timers due now (see
+    /// ``tryLoadRunnableInstances(owner:limit:definitions:lookahead:)``).
+    public func tryLoadRunnableInstances(owner: UUID, limit: Int, definitions: Set<DefinitionIdentity>?)
+        async throws -> RunnableBatch
+    {
+        try await tryLoadRunnableInstances(owner: owner, limit: limit, definitions: definitions, lookahead: .zero)
+    }
+
     /// Picks one runnable instance of any definition (see
-    /// ``tryLoadRunnableInstances(owner:limit:definitions:)``).
+    /// ``tryLoadRunnableInstances(owner:limit:definitions:lookahead:)``).
     public func tryLoadRunnableInstance(owner: UUID) async throws -> LoadedInstance? {
         try await tryLoadRunnableInstances(owner: owner, limit: 1, definitions: nil).loaded.first
     }
