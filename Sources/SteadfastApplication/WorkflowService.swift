@@ -146,6 +146,7 @@ public struct WorkflowService: Sendable {
         _ operation: String, body: JSONValue, clientID: String? = nil, through session: HostSession,
         wait: WaitCondition = .applied, timeout: Duration = .seconds(30)
     ) async throws(ApplicationError) -> CommandOutcome {
+        try Self.checkBody(body, for: operation)
         let delivery = try await call {
             try await session.host.send(operation: operation, body: body, clientID: clientID)
         }
@@ -158,6 +159,7 @@ public struct WorkflowService: Sendable {
         _ id: UUID, operation: String, body: JSONValue, clientID: String? = nil, through session: HostSession?,
         wait: WaitCondition = .applied, timeout: Duration = .seconds(30)
     ) async throws(ApplicationError) -> CommandOutcome {
+        try Self.checkBody(body, for: operation)
         if let session {
             let definition = try await show(id).definition
             if let hosted = session.host.catalog.definition(name: definition.name, version: definition.version),
@@ -178,6 +180,14 @@ public struct WorkflowService: Sendable {
                 for: id, operation: operation, body: Data(body.jsonText.utf8), clientID: clientID)
         }
         return try await self.wait(for: entry, until: wait, timeout: timeout, session: session)
+    }
+
+    /// A body nested past the engine's limits would be kept as poison, never applied: refused
+    /// before anything is stored.
+    static func checkBody(_ body: JSONValue, for operation: String) throws(ApplicationError) {
+        if let problem = body.depthProblem("the message for '\(operation)'") {
+            throw ApplicationError(.invalidInput, problem + "; nothing was stored")
+        }
     }
 
     // MARK: Instances run here

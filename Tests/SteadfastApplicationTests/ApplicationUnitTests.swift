@@ -83,3 +83,19 @@ import Testing
         #expect(view.variables?["x"] == 2)
     }
 }
+
+extension ApplicationUnitTests {
+    /// A message nested past the engine's limits is refused before anything is stored (a host
+    /// would only keep it as poison).
+    @Test func aMessageNestedTooDeepIsRefusedBeforeItIsStored() throws {
+        var body: JSONValue = 1
+        for _ in 0..<WorkflowLimits.maxValueDepth { body = [body] }
+        try WorkflowService.checkBody(body, for: "approve")
+        #expect {
+            try WorkflowService.checkBody([body], for: "approve")
+        } throws: { error in
+            let error = error as? ApplicationError
+            return error?.code == .invalidInput && error?.message.contains("nothing was stored") == true
+        }
+    }
+}
