@@ -151,5 +151,10 @@ import Testing
         #expect(millis("P1D2Y") == nil)
         #expect(millis("30S") == nil)
         #expect(millis("PT5") == nil)
+        // Found by fuzz-expression: a huge number of years overflowed Int64 and crashed.
+        #expect(millis("P" + String(repeating: "7", count: 130) + "Y") == nil)
+        #expect(millis("P" + String(repeating: "9", count: 400) + "M") == nil)
+        #expect(millis("PT" + String(repeating: "9", count: 400) + "S") == nil)
+        #expect(millis("P9999Y") == 0)
     }
 }

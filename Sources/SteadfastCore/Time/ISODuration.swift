@@ -50,6 +50,8 @@ public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
                 guard value.rounded() == value else {
                     return .failure(DurationSyntaxError("'\(text)': years and months must be whole numbers"))
                 }
+                // Checked before converting: a huge number of years must not overflow.
+                guard value < 120_000 else { return .failure(DurationSyntaxError("'\(text)' is too long")) }
                 months += Int64(value) * unit.months
             } else {
                 milliseconds += value * unit.millis
