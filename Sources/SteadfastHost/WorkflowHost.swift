@@ -35,6 +35,9 @@ public actor WorkflowHost {
     /// Instances this host stopped running whose lock it could not release yet.
     private var pendingReleases: Set<UUID> = []
     private var detectionTask: Task<Void, Never>?
+    /// The renewal in flight because the lock came within the safety margin (see
+    /// ``leaseAllowsWork()``); awaited by whoever asks meanwhile.
+    private var urgentRenewal: Task<Bool, Never>?
 
     public init(
         store: any InstanceStore, catalog: DefinitionCatalog, options: HostOptions,
@@ -565,7 +568,12 @@ public actor WorkflowHost {
     func leaseAllowsWork() async -> Bool {
         if leaseIsSafe { return true }
         guard owner != nil else { return false }
-        return await renew()
+        // One renewal answers every instance that asks meanwhile.
+        if let renewal = urgentRenewal { return await renewal.value }
+        let renewal = Task { await self.renew() }
+        urgentRenewal = renewal
+        defer { urgentRenewal = nil }
+        return await renewal.value
     }
 
     /// Whether the lock is valid for longer than the safety margin now (no renewal needed).
