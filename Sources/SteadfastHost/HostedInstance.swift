@@ -28,8 +28,7 @@ actor HostedInstance {
     ) {
         self.id = id
         self.lifecycle = InstanceLifecycle(
-            instance: instance, version: version, suspended: suspended, options: options,
-            maxStateSize: host.store.options.maxStateSize)
+            instance: instance, version: version, suspended: suspended, options: options)
         self.host = host
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
         self.events = continuation
@@ -139,7 +138,11 @@ actor HostedInstance {
             let saved = try await host.save(
                 self, expectedVersion: lifecycle.version, snapshot: snapshot, applied: lifecycle.applied,
                 rejected: lifecycle.rejected, poison: lifecycle.poisoned, lockAction: lockAction)
+            // What follows a persist point runs only while the lease is safe, like any work.
+            if lockAction == .keepLock, !(await leaseAllowsWork(for: .timerFired)) { return .saveFailed }
             return .saved(version: saved.version)
+        } catch let error as InstanceStoreError where error.code == .stateTooLarge {
+            return .saveRefused(reason: error.message)  // nothing written; the lock is still held
         } catch {
             host.report(.abandoned(instance: id.uuidString, reason: "\(error)"))
             return .saveFailed

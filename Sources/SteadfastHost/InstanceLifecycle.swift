@@ -88,35 +88,21 @@ struct InstanceLifecycle {
     private var generation = 0
     private var shuttingDown = false
     private(set) var dropped = false
-    /// Whether a save was refused for what it would write (then the instance faulted).
-    private var refusedOnce = false
+    /// How many saves were refused for what they would write (the instance then faulted).
+    private var refusals = 0
     private var afterSave: AfterSave?
     private let options: HostOptions
-    /// The store's limit on an encoded state (``InstanceStoreOptions/maxStateSize``).
-    private let maxStateSize: Int
 
-    init(
-        instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions,
-        maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize
-    ) {
+    init(instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions) {
         self.instance = instance
         self.version = version
         self.suspended = suspended
         self.options = options
-        self.maxStateSize = maxStateSize
     }
 
-    /// What a save writes now; a `state-too-large` error when the state exceeds the limits.
-    func snapshot() throws(WorkflowError) -> InstanceSnapshot {
-        let snapshot = try instance.snapshot(suspended: suspended)
-        guard snapshot.state.count <= maxStateSize else {
-            throw WorkflowError(
-                .stateTooLarge,
-                "the instance state is \(snapshot.state.count) bytes; the store's limit is \(maxStateSize) "
-                    + "(--max-state-size): keep less in its variables")
-        }
-        return snapshot
-    }
+    /// What a save writes now; a `state-too-large` error when the state exceeds the engine's
+    /// limits (the store refuses a state over its size limit the same way, on save).
+    func snapshot() throws(WorkflowError) -> InstanceSnapshot { try instance.snapshot(suspended: suspended) }
 
     mutating func handle(_ event: Event, now: Instant) -> [Action] {
         guard !dropped else { return [] }
@@ -159,17 +145,17 @@ struct InstanceLifecycle {
             dropped = true
             return [.cancelTimers, .drop]
         case .saveRefused(let reason):
-            // Refused again, even faulted without variables: give the lock back unsaved.
-            guard !refusedOnce else {
+            refusals += 1
+            switch refusals {
+            case 1: _ = instance.fault("its state cannot be saved: \(reason)")
+            case 2:
+                // The faulted state is still refused: its variables are what is too large.
+                let first = instance.state.fault?.message ?? "its state cannot be saved: \(reason)"
+                _ = instance.fault(first + "; its variables were dropped to save the fault", keepingVariables: false)
+            default:
+                // Refused even without variables: give the lock back unsaved.
                 dropped = true
                 return [.cancelTimers, .release(abandonEntry: nil), .drop]
-            }
-            refusedOnce = true
-            _ = instance.fault("its state cannot be saved: \(reason)")
-            if (try? snapshot()) == nil {
-                _ = instance.fault(
-                    "its state cannot be saved: \(reason); its variables were dropped to save the fault",
-                    keepingVariables: false)
             }
             return [.cancelTimers] + save(.complete, then: .completed)
         }

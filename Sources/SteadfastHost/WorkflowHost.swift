@@ -111,6 +111,7 @@ public actor WorkflowHost {
         pendingReleases = []  // deleting the owner below releases them
         for task in loops { task.cancel() }
         for task in loops { await task.value }
+        _ = await urgentRenewal?.value
         detectionTask = nil
         if let owner { try? await store.deleteLockOwner(owner.id) }
         owner = nil
@@ -289,9 +290,12 @@ public actor WorkflowHost {
                 owner: owner.id, limit: max(0, limit), definitions: hostedDefinitions, lookahead: lookahead)
             // Rows the claim could not resume were faulted in place (their state kept).
             for faulted in batch.faulted { report(.faulted(instance: faulted.id.uuidString, reason: faulted.reason)) }
-            for runnable in batch.loaded { _ = await host(runnable) }
+            var hosted = 0
+            for runnable in batch.loaded where await host(runnable) { hosted += 1 }
             due = batch.nextTimerDueTime
-            if batch.claimedCount < limit { break }
+            // A short batch was all there was; one whose rows were handed back (the host is
+            // stopping, definitions not hosted) would only be claimed again.
+            if batch.claimedCount < limit || hosted == 0 || stopping || Task.isCancelled { break }
         } while loaded.count < options.maxConcurrentInstances
         let period = options.runnableInstancesDetectionPeriod
         guard let due else { return period }
@@ -344,6 +348,8 @@ public actor WorkflowHost {
                     lockAction: lockAction))
             if lockAction != .keepLock { deregister(id, instance) }
             return result
+        } catch let error as InstanceStoreError where error.code == .stateTooLarge {
+            throw error  // refused for what it would write: the instance faults and saves that
         } catch {
             deregister(id, instance)
             let lost: Set<InstanceStoreError.Code> = [.lockLost, .versionConflict, .ownerExpired, .ownerNotFound]
@@ -451,6 +457,13 @@ public actor WorkflowHost {
             if let owner { await release(record.id, owner: owner.id) }
             return false
         }
+        // Claimed under an owner this host has since given up (its lock expired while the claim
+        // was in flight): another host may run it already; this one must not.
+        guard let owner, record.summary.lock?.ownerID == owner.id else {
+            strays[record.id] = nil
+            report(.abandoned(instance: record.id.uuidString, reason: "claimed under a lock this host has lost"))
+            return false
+        }
         let stored = record.summary.definition
         // Already loaded here (detection got it while a message was being delivered — a lock
         // owner may load its own instance again): the loaded copy takes the entries and skips
@@ -523,7 +536,15 @@ public actor WorkflowHost {
     private func renewLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: options.hostLockRenewalPeriod)
-            guard !Task.isCancelled, owner != nil else { return }
+            guard !Task.isCancelled else { return }
+            guard owner != nil else {
+                // Registering anew failed after a lost lock: try again each period.
+                if !stopping {
+                    owner = try? await store.createLockOwner(
+                        hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)
+                }
+                continue
+            }
             _ = await renew()
         }
     }
@@ -538,17 +559,23 @@ public actor WorkflowHost {
             if owner?.id == current.id { owner = renewed }
             return true
         } catch {
-            // Another renewal already dealt with this owner, or it may still be live.
-            guard owner?.id == current.id, current.lockExpiresAt <= now.date else { return false }
-            for (id, hosted) in loaded {
+            // Another renewal already dealt with this owner (or renewed it meanwhile: the
+            // freshest expiry counts), or it may still be live.
+            guard let latest = owner, latest.id == current.id, latest.lockExpiresAt <= now.date else { return false }
+            // Forget everything before the first await, so nothing registers under the lost
+            // owner meanwhile (a claim in flight finds the owner changed and lets go).
+            let abandoned = loaded
+            loaded = [:]
+            strays = [:]
+            inboxHighWater = 0
+            owner = nil
+            for (id, hosted) in abandoned {
                 report(
                     .abandoned(
                         instance: id.uuidString, reason: "this host's lock expired before it could renew it: \(error)"))
                 await hosted.abandon()
             }
-            loaded = [:]
-            strays = [:]
-            inboxHighWater = 0
+            guard !stopping else { return false }
             owner = try? await store.createLockOwner(
                 hostID: options.hostID, lockDuration: options.hostLockRenewalPeriod + options.hostLockGrace)
             return false

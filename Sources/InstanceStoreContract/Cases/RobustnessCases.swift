@@ -305,11 +305,16 @@ enum RobustnessCases {
         let record = try await fixture.create(in: store, owner: owner, snapshot: ContractFixture.snapshot())
         let bad = try await store.enqueueMessage(for: record.id, operation: "b", body: Data("{not json".utf8))
         let good = try await store.enqueueMessage(for: record.id, operation: "b", body: Data("{}".utf8))
-        let result = try await store.save(
+        // Settled by a save that keeps the instance; a later clean completion still keeps it.
+        let saved = try await store.save(
             SaveRequest(
                 instanceID: record.id, owner: owner.id, expectedVersion: record.version,
-                snapshot: ContractFixture.snapshot(status: .completed), appliedEntryIDs: [good.id],
-                poisonEntries: [bad.id: "the body is not JSON"], lockAction: .complete))
+                snapshot: ContractFixture.snapshot(), appliedEntryIDs: [good.id],
+                poisonEntries: [bad.id: "the body is not JSON"]))
+        let result = try await store.save(
+            SaveRequest(
+                instanceID: record.id, owner: owner.id, expectedVersion: saved.version,
+                snapshot: ContractFixture.snapshot(status: .completed), lockAction: .complete))
         #expect(!result.deleted)
         let entries = try await store.inbox(for: record.id, pendingOnly: false)
         #expect(entries.map(\.state) == [.poison, .applied])

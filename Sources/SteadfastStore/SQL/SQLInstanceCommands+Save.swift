@@ -30,10 +30,13 @@ extension SQLInstanceCommands {
         if request.lockAction == .complete {
             rejected = try rejectPendingInbox(of: id, status: snapshot.status, now: now, on: db)
             // A fault or a termination is never lost, and neither is an entry that was never
-            // applied: only a clean end with nothing left over is deleted under deleteAll.
+            // applied (rejected or poison, now or by an earlier save): only a clean end with
+            // nothing left over is deleted under deleteAll.
             let clean =
-                (snapshot.status == .completed || snapshot.status == .canceled) && rejected == 0
-                && request.rejectedEntries.isEmpty && request.poisonEntries.isEmpty
+                try (snapshot.status == .completed || snapshot.status == .canceled)
+                && db.queryFirst(
+                    "SELECT 1 FROM inbox WHERE instance_id = ? AND state IN ('rejected', 'poison') LIMIT 1",
+                    [.uuid(id)]) == nil
             if try clean && completionAction(on: db) == .deleteAll {
                 try deleteRows(of: id, on: db)
                 return SaveResult(version: newVersion, deleted: true)

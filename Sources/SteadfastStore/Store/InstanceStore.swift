@@ -64,10 +64,6 @@ public struct WorkLook: Sendable, Hashable {
 /// All times come from the store's injected clock. Every command is atomic: when it throws,
 /// nothing changed.
 public protocol InstanceStore: InstanceStoreReader {
-    /// The options the store was opened with (its limits are the hosts' too: a host faults an
-    /// instance whose state exceeds `maxStateSize` rather than fail to save it).
-    var options: InstanceStoreOptions { get }
-
     // MARK: Lock owners (CreateWorkflowOwner, renewal, DeleteWorkflowOwner)
 
     /// Registers a host as a lock owner whose lock lasts until now + `lockDuration`.
