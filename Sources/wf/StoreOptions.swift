@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SteadfastApplication
+import SteadfastCore
 import SteadfastStore
 
 /// `--store URL`: every command that reads or changes instances.
@@ -51,8 +52,9 @@ struct WriteOptions: ParsableArguments {
     var maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize
 
     func validate() throws {
-        guard (4096...(1 << 30)).contains(maxStateSize) else {
-            throw ValidationError("--max-state-size must be from 4096 to 1073741824 bytes, not \(maxStateSize).")
+        guard (4096...WorkflowLimits.maxStateBytes).contains(maxStateSize) else {
+            throw ValidationError(
+                "--max-state-size must be from 4096 to \(WorkflowLimits.maxStateBytes) bytes, not \(maxStateSize).")
         }
         guard compressionThreshold >= 0 else {
             throw ValidationError("--compression-threshold must be 0 or more bytes, not \(compressionThreshold).")

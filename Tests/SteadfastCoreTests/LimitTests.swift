@@ -119,7 +119,7 @@ import Testing
         }
         // The same bytes, written by something else, are refused on read with the same limit.
         var writer = StateWriter()
-        writer.write(past)
+        try writer.write(past)
         #expect {
             try InstanceState.decode(Data(writer.output.utf8))
         } throws: { error in
@@ -146,5 +146,27 @@ import Testing
         #expect(instance.state.bookmarks.isEmpty)
         _ = instance.fault("too large again", keepingVariables: false)
         #expect(instance.state.variables.isEmpty && instance.state.fault?.message == "too large again")
+    }
+
+    /// An array whose items share one buffer is small in memory but enormous as text: turning
+    /// it into text or writing it in a state stops at the limit instead of exhausting memory.
+    @Test func sharedItemsCannotExplodeAsText() throws {
+        let item = JSONValue.string(String(repeating: "x", count: 1024))
+        let wide = JSONValue.array(Array(repeating: item, count: 1_000_000))  // 1 GB as text
+        for source in ["string(arr)", "'' + arr"] {
+            #expect {
+                try evaluate(source, ["arr": wide])
+            } throws: { error in
+                "\(error)".contains("more than \(WorkflowLimits.maxStringLength) bytes as text")
+            }
+        }
+        let wf = try definition(#"{"writeLine": {"text": "arr"}}"#, variables: ["arr": []])
+        let (instance, result) = try start(wf, input: ["arr": wide])
+        #expect(result.status == .faulted && instance.state.fault?.message.contains("bytes as text") == true)
+        var writer = StateWriter(limit: 4 * 1024 * 1024)
+        var state = instance.state
+        state.variables["arr"] = wide
+        #expect(throws: JSONValue.OutputLimitExceeded.self) { try writer.write(state) }
+        #expect(writer.output.utf8.count < 5 * 1024 * 1024, "stopped near the limit")
     }
 }

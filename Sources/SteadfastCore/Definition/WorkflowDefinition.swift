@@ -171,11 +171,16 @@ public struct WorkflowDefinition: Sendable {
     }
 
     /// The promoted properties of an instance with these variable values: each promoted
-    /// variable that holds a value, as text (a string as it is, anything else as JSON).
+    /// variable that holds a value, as text (a string as it is, anything else as JSON); a value
+    /// longer than ``WorkflowLimits/maxPromotedLength`` as text is not promoted.
     public func promotedProperties(of variables: [String: JSONValue]) -> [String: String] {
         var properties: [String: String] = [:]
         for name in promoted {
-            if let value = variables[name], value != .null { properties[name] = value.text }
+            if let value = variables[name], value != .null,
+                let text = try? value.text(limit: WorkflowLimits.maxPromotedLength)
+            {
+                properties[name] = text
+            }
         }
         return properties
     }

@@ -77,7 +77,8 @@ extension WorkflowExpression.Node {
             switch (left, right) {
             case (.number(let a), .number(let b)): return try finite(a + b, op)
             case (.string, _), (_, .string):
-                let (a, b) = (left.text, right.text)
+                let limit = WorkflowLimits.maxStringLength
+                let (a, b) = (try left.text(limit: limit), try right.text(limit: limit))
                 guard a.utf8.count + b.utf8.count <= WorkflowLimits.maxStringLength else {
                     throw ExpressionError(
                         "the string '+' builds would be \(a.utf8.count + b.utf8.count) bytes long; the limit is \(WorkflowLimits.maxStringLength)"
@@ -143,7 +144,7 @@ extension ExpressionFunction {
             case let other: throw ExpressionError("len() needs a string, array or object, not a \(other.typeName)")
             }
         case .string:
-            return .string(arguments[0].text)
+            return .string(try arguments[0].text(limit: WorkflowLimits.maxStringLength))
         case .number:
             switch arguments[0] {
             case .number: return arguments[0]

@@ -182,9 +182,9 @@ struct Executor {
             }
 
         case .writeLine(let text):
-            switch evaluate(text, node) {
+            switch evaluateText(text, node) {
             case .success(let value):
-                lines.append(value.text)
+                lines.append(value)
                 return .done
             case .failure(let failure): return failure.step
             }
@@ -193,14 +193,14 @@ struct Executor {
             return invoke(node, name: name, inputExpression, target, frame)
 
         case .terminate(let reason):
-            switch evaluate(reason, node) {
-            case .success(let value): return .terminated(value.text)
+            switch evaluateText(reason, node) {
+            case .success(let value): return .terminated(value)
             case .failure(let failure): return failure.step
             }
 
         case .throwFault(let message):
-            switch evaluate(message, node) {
-            case .success(let value): return fault(node, value.text)
+            switch evaluateText(message, node) {
+            case .success(let value): return fault(node, value)
             case .failure(let failure): return failure.step
             }
 
@@ -298,6 +298,15 @@ struct Executor {
     private func evaluate(_ expression: WorkflowExpression, _ node: Node) -> Result<JSONValue, EvaluationFailure> {
         do {
             return .success(try expression.evaluate(in: context))
+        } catch {
+            return .failure(EvaluationFailure(step: fault(node, "'\(expression.source)': \(error.message)")))
+        }
+    }
+
+    /// The expression's value as text (`string()`'s rules), refused past the string limit.
+    private func evaluateText(_ expression: WorkflowExpression, _ node: Node) -> Result<String, EvaluationFailure> {
+        do {
+            return .success(try expression.evaluate(in: context).text(limit: WorkflowLimits.maxStringLength))
         } catch {
             return .failure(EvaluationFailure(step: fault(node, "'\(expression.source)': \(error.message)")))
         }

@@ -81,7 +81,14 @@ public struct InstanceState: Hashable, Sendable, Codable {
     /// the same check ``decode(_:)`` makes, so a save never writes what a load would refuse.
     public func encoded() throws(WorkflowError) -> Data {
         var writer = StateWriter()
-        writer.write(self)
+        do {
+            try writer.write(self)
+        } catch {
+            throw WorkflowError(
+                .stateTooLarge,
+                "the instance state is more than \(WorkflowLimits.maxStateBytes) bytes as JSON: it is not saved "
+                    + "(keep less in its variables)")
+        }
         let data = Data(writer.output.utf8)
         try Self.checkDepth(data, writing: true)
         return data

@@ -1,12 +1,19 @@
 /// Writes an ``InstanceState`` as compact JSON with sorted keys, in exactly the shape Swift's
 /// synthesized `Codable` gives these types (enum cases as `{"case": {labels…}}`, unlabeled
 /// payloads as `_0`, nil optionals left out), so `JSONDecoder` reads it back.
+///
+/// Values are written with a byte limit (``WorkflowLimits/maxStateBytes`` unless told
+/// otherwise): arrays that share their items are small in memory but may be enormous as text.
 struct StateWriter {
     private(set) var output = ""
+    private let limit: Int
 
-    init() { output.reserveCapacity(1024) }
+    init(limit: Int = WorkflowLimits.maxStateBytes) {
+        self.limit = limit
+        output.reserveCapacity(1024)
+    }
 
-    mutating func write(_ state: InstanceState) {
+    mutating func write(_ state: InstanceState) throws(JSONValue.OutputLimitExceeded) {
         output += "{\"bookmarks\":["
         for (index, bookmark) in state.bookmarks.enumerated() {
             if index > 0 { output += "," }
@@ -32,7 +39,7 @@ struct StateWriter {
         output += "}"
         if let execution = state.execution {
             key("execution")
-            frame(execution)
+            try frame(execution)
         }
         if let fault = state.fault {
             key("fault")
@@ -45,7 +52,7 @@ struct StateWriter {
         output += ",\"format\":\(state.format),\"instanceID\":"
         string(state.instanceID)
         key("keys")
-        JSONValue.object(state.keys).write(to: &output)
+        try JSONValue.object(state.keys).write(to: &output, limit: limit)
         output += ",\"nextCallID\":\(state.nextCallID),\"persistPending\":\(state.persistPending)"
         output += ",\"started\":\(state.started),\"status\":"
         string(state.status.rawValue)
@@ -61,30 +68,30 @@ struct StateWriter {
             output += ",\"due\":\(timer.due.millisecondsSinceEpoch)}"
         }
         output += "],\"variables\":"
-        JSONValue.object(state.variables).write(to: &output)
+        try JSONValue.object(state.variables).write(to: &output, limit: limit)
         output += "}"
     }
 
-    private mutating func frame(_ frame: Frame) {
+    private mutating func frame(_ frame: Frame) throws(JSONValue.OutputLimitExceeded) {
         switch frame {
         case .sequence(let index, let child):
             open("sequence", "child")
-            self.frame(child)
+            try self.frame(child)
             output += ",\"index\":\(index)}}"
         case .parallel(let branches):
             open("parallel", "branches")
             output += "["
             for (index, branch) in branches.enumerated() {
                 if index > 0 { output += "," }
-                if let branch { self.frame(branch) } else { output += "null" }
+                if let branch { try self.frame(branch) } else { output += "null" }
             }
             output += "]}}"
         case .ifElse(let branch, let child):
             open("ifElse", "branch")
             output += "\(branch),\"child\":"
-            self.frame(child)
+            try self.frame(child)
             output += "}}"
-        case .whileBody(let child): wrap("whileBody", child)
+        case .whileBody(let child): try wrap("whileBody", child)
         case .delay(let due, let fired):
             open("delay", "due")
             output += "\(due.millisecondsSinceEpoch),\"fired\":\(fired)}}"
@@ -94,7 +101,7 @@ struct StateWriter {
         case .receive(let message):
             if let message {
                 open("receive", "message")
-                message.write(to: &output)
+                try message.write(to: &output, limit: limit)
                 output += "}}"
             } else {
                 output += "{\"receive\":{}}"
@@ -104,24 +111,24 @@ struct StateWriter {
             output += "["
             for (index, trigger) in triggers.enumerated() {
                 if index > 0 { output += "," }
-                self.frame(trigger)
+                try self.frame(trigger)
             }
             output += "]}}"
         case .pickAction(let winner, let child):
             open("pickAction", "child")
-            self.frame(child)
+            try self.frame(child)
             output += ",\"winner\":\(winner)}}"
-        case .tryBody(let child): wrap("tryBody", child)
-        case .catchBody(let child): wrap("catchBody", child)
-        case .noPersist(let child): wrap("noPersist", child)
+        case .tryBody(let child): try wrap("tryBody", child)
+        case .catchBody(let child): try wrap("catchBody", child)
+        case .noPersist(let child): try wrap("noPersist", child)
         case .asyncInvoke(let call, let input, let outcome):
             open("asyncInvoke", "call")
             output += "\(call),\"input\":"
-            input.write(to: &output)
+            try input.write(to: &output, limit: limit)
             switch outcome {
             case .success(let value)?:
                 output += ",\"outcome\":{\"success\":{\"_0\":"
-                value.write(to: &output)
+                try value.write(to: &output, limit: limit)
                 output += "}}"
             case .failure(let message)?:
                 output += ",\"outcome\":{\"failure\":{\"_0\":"
@@ -134,9 +141,9 @@ struct StateWriter {
     }
 
     /// `{"name":{"child":…}}`
-    private mutating func wrap(_ name: String, _ child: Frame) {
+    private mutating func wrap(_ name: String, _ child: Frame) throws(JSONValue.OutputLimitExceeded) {
         open(name, "child")
-        frame(child)
+        try frame(child)
         output += "}}"
     }
 

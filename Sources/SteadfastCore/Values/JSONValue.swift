@@ -53,7 +53,29 @@ public enum JSONValue: Hashable, Sendable {
         return output
     }
 
+    /// ``text``, refused past `limit` bytes while it is being written: arrays that share their
+    /// items cost little in memory but may be enormous as text.
+    func text(limit: Int) throws(ExpressionError) -> String {
+        if case .string(let value) = self { return value }
+        var output = ""
+        do {
+            try write(to: &output, limit: limit)
+        } catch {
+            throw ExpressionError("the \(typeName) is more than \(limit) bytes as text")
+        }
+        return output
+    }
+
+    /// Thrown by ``write(to:limit:)`` once the output passes its limit.
+    struct OutputLimitExceeded: Error {}
+
     func write(to output: inout String) {
+        try? write(to: &output, limit: .max)  // no limit: never thrown
+    }
+
+    /// Appends the value as JSON, stopping with ``OutputLimitExceeded`` once `output` is longer
+    /// than `limit` bytes (checked after each item, so it never grows far past it).
+    func write(to output: inout String, limit: Int) throws(OutputLimitExceeded) {
         switch self {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
@@ -63,7 +85,7 @@ public enum JSONValue: Hashable, Sendable {
             output += "["
             for (index, item) in items.enumerated() {
                 if index > 0 { output += "," }
-                item.write(to: &output)
+                try item.write(to: &output, limit: limit)
             }
             output += "]"
         case .object(let fields):
@@ -72,10 +94,11 @@ public enum JSONValue: Hashable, Sendable {
                 if index > 0 { output += "," }
                 Self.writeQuoted(key, to: &output)
                 output += ":"
-                fields[key, default: .null].write(to: &output)
+                try fields[key, default: .null].write(to: &output, limit: limit)
             }
             output += "}"
         }
+        guard output.utf8.count <= limit else { throw OutputLimitExceeded() }
     }
 
     /// Formats a number the way JSON and `string()` show it: `42`, not `42.0`.

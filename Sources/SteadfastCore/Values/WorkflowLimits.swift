@@ -20,6 +20,11 @@ public enum WorkflowLimits {
     public static let maxStringLength = 16 * 1024 * 1024
     /// Items of an array an expression builds.
     public static let maxArrayCount = 1_000_000
+    /// Bytes of an encoded instance state, whatever the store allows (arrays that share their
+    /// items are small in memory but may be enormous as text): the writer stops here.
+    public static let maxStateBytes = 256 * 1024 * 1024
+    /// Bytes of a promoted property's value as text; a longer value is not promoted.
+    public static let maxPromotedLength = 64 * 1024
 }
 
 extension JSONValue {
