@@ -131,8 +131,10 @@ import Testing
                         guard let index = ticket.take(below: jobs.count) else { return }
                         let job = jobs[index]
                         if settings.startWindow > 0, job.operation == "start" {
-                            let due = windowStart + .milliseconds(
-                                Int(settings.startWindow * 1000 * Double(job.key) / Double(settings.instances)))
+                            let due =
+                                windowStart
+                                + .milliseconds(
+                                    Int(settings.startWindow * 1000 * Double(job.key) / Double(settings.instances)))
                             try? await Task.sleep(until: due, clock: .continuous)
                         }
                         await Self.deliver(
@@ -544,7 +546,9 @@ struct LogCheck {
                 if saves.count > 1 {
                     violations.append(
                         "\(key) step \(step) was saved by \(saves.count) runs: "
-                            + saves.map { "run in \($0.run.log) at \(Self.text($0.run.time)), saved at \(Self.text($0.save.time))" }
+                            + saves.map {
+                                "run in \($0.run.log) at \(Self.text($0.run.time)), saved at \(Self.text($0.save.time))"
+                            }
                             .joined(separator: "; "))
                 }
                 guard let firstSave = saves.compactMap(\.save.time).min() else { continue }
