@@ -54,6 +54,11 @@ extension SQLInstanceCommands {
     /// safe without row locks). When the lock passes to a different owner (the previous one
     /// released nothing: it crashed, stopped, or the instance was unlocked), the instance's
     /// claim count goes up; past `options.quarantineAfter` the instance is faulted instead.
+    ///
+    /// Only a save (or a release by a live host) resets the count, never reaching idle: a
+    /// message that crashes its host whenever it is applied stays pending, and the instance
+    /// must still be stopped. The price: an instance held idle and unsaved on hosts that crash
+    /// for other reasons is counted too.
     func claimLock(of id: UUID, for owner: UUID, now: Date, on db: any SQLConnection) throws -> Claim {
         let rows = try db.query(
             """
