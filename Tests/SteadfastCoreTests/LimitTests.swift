@@ -152,7 +152,7 @@ import Testing
     /// it into text or writing it in a state stops at the limit instead of exhausting memory.
     @Test func sharedItemsCannotExplodeAsText() throws {
         let item = JSONValue.string(String(repeating: "x", count: 1024))
-        let wide = JSONValue.array(Array(repeating: item, count: 1_000_000))  // 1 GB as text
+        let wide = JSONValue.array(Array(repeating: item, count: 150_000))  // 150 MB as text
         for source in ["string(arr)", "'' + arr"] {
             #expect {
                 try evaluate(source, ["arr": wide])
@@ -168,5 +168,21 @@ import Testing
         state.variables["arr"] = wide
         #expect(throws: JSONValue.OutputLimitExceeded.self) { try writer.write(state) }
         #expect(writer.output.utf8.count < 5 * 1024 * 1024, "stopped near the limit")
+    }
+
+    /// `x.a = x; x.b = x` doubles what `x` holds at each turn while sharing storage: found by
+    /// a new user's trial, 60 turns hung `wf run` (the depth check walked every value). The
+    /// assignment that would hold more than the limit faults the instance, at once.
+    @Test func aValueDoublingBySharingFaultsAtTheValueLimit() async throws {
+        let wf = try definition(
+            """
+            {"sequence": [{"while": {"condition": "i < 60", "body": {"sequence": [
+              {"assign": {"to": "x.a", "value": "x"}}, {"assign": {"to": "x.b", "value": "x"}},
+              {"assign": {"to": "i", "value": "i + 1"}}]}}}, {"persist": {}}]}
+            """, variables: ["x": [:], "i": 0])
+        let (instance, result) = try await inTask { try start(wf) }
+        #expect(result.status == .faulted)
+        #expect(
+            instance.state.fault?.message.contains("holds more than \(WorkflowLimits.maxValueNodes) values") == true)
     }
 }

@@ -38,10 +38,12 @@ struct AssignmentTarget: Hashable, Sendable {
 
     /// Stores `value` at this target within `variables`. The variable may nest at most
     /// ``WorkflowLimits/maxValueDepth`` deep: a value placed `steps.count` levels down adds its
-    /// own depth to that (the rest of the variable already kept within the limit).
+    /// own depth to that (the rest of the variable already kept within the limit). The value
+    /// may hold at most ``WorkflowLimits/maxValueNodes`` values, so a variable at most doubles
+    /// past that before an assignment of it is refused.
     func assign(_ value: JSONValue, in context: inout EvaluationContext) throws(ExpressionError) {
-        if let problem = JSONValue.depthProblem(
-            "'\(variable)' after this assignment", depth: steps.count + value.nestingDepth)
+        if let problem = JSONValue.shapeProblem(
+            "'\(variable)' after this assignment", of: value, below: steps.count)
         {
             throw ExpressionError(problem)
         }

@@ -19,21 +19,28 @@ public enum WorkflowLimits {
     /// Characters of a string an expression builds.
     public static let maxStringLength = 16 * 1024 * 1024
     /// Items of an array an expression builds.
-    public static let maxArrayCount = 1_000_000
+    public static let maxArrayCount = 200_000
     /// Bytes of an encoded instance state, whatever the store allows (arrays that share their
     /// items are small in memory but may be enormous as text): the writer stops here.
     public static let maxStateBytes = 256 * 1024 * 1024
+    /// Values (arrays, objects, and everything in them) one value may hold.
+    public static let maxValueNodes = 200_000
     /// Bytes of a promoted property's value as text; a longer value is not promoted.
     public static let maxPromotedLength = 64 * 1024
 }
 
 extension JSONValue {
-    /// How deeply arrays and objects nest in this value: 0 for a scalar, 1 for `[1]` or `{}`.
-    /// Iterative, so any value can be measured without recursion.
-    public var nestingDepth: Int {
+    /// How deeply arrays and objects nest in this value (0 for a scalar, 1 for `[1]` or `{}`)
+    /// and how many values it holds, counting stops past `maxNodes` (nil then). Iterative, and
+    /// bounded: a value whose parts share storage (`x.a = x; x.b = x` doubles it each time)
+    /// is small in memory but may hold billions of values, so it is never walked in full.
+    func measure(maxNodes: Int = WorkflowLimits.maxValueNodes) -> (depth: Int, nodes: Int)? {
         var deepest = 0
+        var nodes = 0
         var pending: [(JSONValue, Int)] = [(self, 0)]
         while let (value, depth) = pending.popLast() {
+            nodes += 1
+            guard nodes <= maxNodes else { return nil }
             switch value {
             case .array(let items):
                 deepest = max(deepest, depth + 1)
@@ -45,18 +52,28 @@ extension JSONValue {
                 break
             }
         }
-        return deepest
+        return (deepest, nodes)
     }
 
-    /// Nil when the value nests no deeper than ``WorkflowLimits/maxValueDepth``; otherwise why
-    /// it is refused, naming `what` ("the message body", "the input variable 'x'").
+    /// How deeply arrays and objects nest in this value; nil when it holds more than
+    /// ``WorkflowLimits/maxValueNodes`` values.
+    public var nestingDepth: Int? { measure()?.depth }
+
+    /// Nil when the value nests no deeper than ``WorkflowLimits/maxValueDepth`` and holds no
+    /// more than ``WorkflowLimits/maxValueNodes`` values; otherwise why it is refused, naming
+    /// `what` ("the message body", "the input variable 'x'").
     public func depthProblem(_ what: String) -> String? {
-        Self.depthProblem(what, depth: nestingDepth)
+        Self.shapeProblem(what, of: self, below: 0)
     }
 
-    static func depthProblem(_ what: String, depth: Int) -> String? {
-        guard depth > WorkflowLimits.maxValueDepth else { return nil }
-        return "\(what) nests arrays and objects \(depth) levels deep; the limit is "
+    /// The same check for `value` placed `below` levels down in a container.
+    static func shapeProblem(_ what: String, of value: JSONValue, below: Int) -> String? {
+        guard let (depth, _) = value.measure() else {
+            return "\(what) holds more than \(WorkflowLimits.maxValueNodes) values (arrays, objects and "
+                + "everything in them): keep values smaller"
+        }
+        guard below + depth > WorkflowLimits.maxValueDepth else { return nil }
+        return "\(what) nests arrays and objects \(below + depth) levels deep; the limit is "
             + "\(WorkflowLimits.maxValueDepth): keep values flatter"
     }
 }
