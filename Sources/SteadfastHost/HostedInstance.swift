@@ -64,21 +64,25 @@ actor HostedInstance {
         for reply in shutdownReplies { reply() }
     }
 
-    /// Whether `event`, which may run the workflow, can be handled now: only while the host's
-    /// lock is valid by the safety margin. Otherwise the event waits for the host's renewal,
-    /// and is dropped with the instance if the lock turns out lost (the host abandons it).
+    /// Whether `event` can be handled now: one that may run the workflow (a wake, a timer, an
+    /// async result) waits for ``waitForSafeLease()``; the others go on unless the instance was
+    /// dropped meanwhile.
     private func leaseAllowsWork(for event: InstanceLifecycle.Event) async -> Bool {
         switch event {
-        case .wake, .timerFired, .asyncCompleted:
-            if host.leaseIsSafe { return true }
-            while !lifecycle.dropped {
-                if await host.leaseAllowsWork() { return true }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            return false
-        case .idleTimeout, .shutdown, .saved, .saveFailed, .saveRefused:
-            return !lifecycle.dropped
+        case .wake, .timerFired, .asyncCompleted: await waitForSafeLease()
+        case .idleTimeout, .shutdown, .saved, .saveFailed, .saveRefused: !lifecycle.dropped
         }
+    }
+
+    /// Waits until the host's lock is valid by the safety margin (renewing it if need be); false
+    /// when the instance is dropped first (the host abandons it once the lock is found lost).
+    private func waitForSafeLease() async -> Bool {
+        if host.leaseIsSafe { return true }
+        while !lifecycle.dropped {
+            if await host.leaseAllowsWork() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     /// Carries out actions; a save's outcome goes back to the machine, whose answer is carried
@@ -139,7 +143,7 @@ actor HostedInstance {
                 self, expectedVersion: lifecycle.version, snapshot: snapshot, applied: lifecycle.applied,
                 rejected: lifecycle.rejected, poison: lifecycle.poisoned, lockAction: lockAction)
             // What follows a persist point runs only while the lease is safe, like any work.
-            if lockAction == .keepLock, !(await leaseAllowsWork(for: .timerFired)) { return .saveFailed }
+            if lockAction == .keepLock, !(await waitForSafeLease()) { return .saveFailed }
             return .saved(version: saved.version)
         } catch let error as InstanceStoreError where error.code == .stateTooLarge {
             return .saveRefused(reason: error.message)  // nothing written; the lock is still held
