@@ -1,3 +1,5 @@
+import SteadfastStore
+
 /// What an open SQLite store reports about its database, for operators and tests.
 public struct SQLiteDiagnostics: Sendable, Hashable {
     /// `PRAGMA journal_mode` ("wal" for files; "memory" for `sqlite::memory:`).

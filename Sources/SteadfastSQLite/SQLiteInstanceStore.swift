@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 import SteadfastStore
 
 /// The SQLite instance store: one database file in WAL mode, shared by any number of host
@@ -7,16 +8,16 @@ import SteadfastStore
 /// All commands run on one dedicated thread per store; writes that arrive together share one
 /// transaction and one fsync (group commit), and each caller resumes only once its commit is
 /// durable. Call `close()` when done (dropping the store also stops its thread).
-public final class SQLiteInstanceStore: InstanceStore {
+public final class SQLiteInstanceStore: SQLBackedStore {
     public let location: StoreLocation
     public let options: InstanceStoreOptions
     public let sqliteOptions: SQLiteStoreOptions
-    let commands: SQLInstanceCommands
-    let worker: SQLiteWorker
+    public let commands: SQLInstanceCommands
+    public let writer: SQLWorker
     /// Runs reads on a connection of their own (a WAL snapshot), so a listing or a host's inbox
     /// poll never queues behind a write transaction; the writer itself for an in-memory store,
     /// which no second connection can see.
-    let reader: SQLiteWorker
+    public let reader: SQLWorker
 
     /// Opens the store at a store URL (`sqlite:PATH` or `sqlite::memory:`), creating the file
     /// and applying migrations as needed.
@@ -49,43 +50,40 @@ public final class SQLiteInstanceStore: InstanceStore {
         self.sqliteOptions = sqliteOptions
         self.commands = SQLInstanceCommands(options: options)
         let connection = try SQLiteConnection(path: path)
-        self.worker = SQLiteWorker(
-            connection: connection,
-            maxBatch: sqliteOptions.maxBatchSize,
-            name: "steadfast-sqlite \(location)"
-        )
+        self.writer = SQLWorker(
+            connections: [connection], maxBatch: sqliteOptions.maxBatchSize, name: "steadfast-sqlite \(location)",
+            begin: "BEGIN IMMEDIATE")
         let setup = sqliteOptions
         let clock = options.clock
         do {
-            try await worker.standalone { db in
+            try await writer.standalone { db in
                 try Self.configure(db, setup)
                 try SQLiteSchema.migrate(db, now: clock())
             }
         } catch {
-            worker.stop()
+            writer.stop()
             throw error
         }
         if path == ":memory:" {
-            self.reader = worker
+            self.reader = writer
         } else {
             let readConnection: SQLiteConnection
             do {
                 readConnection = try SQLiteConnection(path: path)
             } catch {
-                worker.stop()
+                writer.stop()
                 throw error
             }
-            self.reader = SQLiteWorker(
-                connection: readConnection, maxBatch: sqliteOptions.maxBatchSize,
-                name: "steadfast-sqlite-read \(location)",
-                begin: "BEGIN")
+            self.reader = SQLWorker(
+                connections: [readConnection], maxBatch: sqliteOptions.maxBatchSize,
+                name: "steadfast-sqlite-read \(location)")
             do {
                 try await reader.standalone { db in
                     try Self.configure(db, setup)
                     try db.executeScript("PRAGMA query_only = 1")
                 }
             } catch {
-                worker.stop()
+                writer.stop()
                 reader.stop()
                 throw error
             }
@@ -93,19 +91,19 @@ public final class SQLiteInstanceStore: InstanceStore {
     }
 
     deinit {
-        worker.stop()
+        writer.stop()
         reader.stop()
     }
 
     /// Finishes queued work and closes the database connections.
     public func close() async {
-        _ = try? await worker.standalone { _ in () }
+        _ = try? await writer.standalone { _ in () }
         _ = try? await reader.standalone { _ in () }
-        worker.stop()
+        writer.stop()
         reader.stop()
     }
 
-    static func configure(_ db: SQLiteConnection, _ options: SQLiteStoreOptions) throws {
+    static func configure(_ db: any SQLSession, _ options: SQLiteStoreOptions) throws {
         let (seconds, attoseconds) = options.busyTimeout.components
         let timeout = max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
         try db.executeScript("PRAGMA busy_timeout = \(timeout)")
@@ -115,8 +113,8 @@ public final class SQLiteInstanceStore: InstanceStore {
 
     /// The database's pragmas, schema versions and group-commit counters.
     public func diagnostics() async throws -> SQLiteDiagnostics {
-        let statistics = worker.currentStatistics
-        return try await worker.standalone { db in
+        let statistics = writer.currentStatistics
+        return try await writer.standalone { db in
             func pragma(_ name: String) throws -> SQLValue {
                 try db.query("PRAGMA \(name)", []).first?[0] ?? .null
             }
@@ -137,5 +135,24 @@ public final class SQLiteInstanceStore: InstanceStore {
     }
 
     /// Group-commit counters since the store opened.
-    public var groupCommitStatistics: GroupCommitStatistics { worker.currentStatistics }
+    public var groupCommitStatistics: GroupCommitStatistics { writer.currentStatistics }
+}
+
+extension SQLiteInstanceStore {
+    public func lookForWork(since token: Int64, definitions: Set<DefinitionIdentity>?) async throws -> WorkLook {
+        try await reader.standalone { [commands] db in
+            // data_version changes when another connection (another process, or this store's
+            // writer) commits; reading it costs no I/O.
+            guard case .integer(let version)? = try db.query("PRAGMA data_version", []).first?[0] else {
+                throw InstanceStoreError(.storeUnavailable, "SQLite returned no data_version.")
+            }
+            guard version != token else { return WorkLook(token: version, changed: false) }
+            try db.executeScript("BEGIN")
+            defer { try? db.executeScript("COMMIT") }
+            return WorkLook(
+                token: version, changed: true,
+                runnableNow: try commands.hasRunnableInstances(definitions: definitions, on: db),
+                nextTimerDueTime: try commands.nextTimerDueTime(definitions: definitions, on: db))
+        }
+    }
 }

@@ -39,7 +39,7 @@ struct GroupCommitTests {
                     do {
                         return (id, .success(try await store.save(request)))
                     } catch {
-                        return (id, .failure(SQLiteJob.storeError(error)))
+                        return (id, .failure(error as! InstanceStoreError))
                     }
                 }
             }

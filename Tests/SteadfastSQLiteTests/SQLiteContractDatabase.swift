@@ -37,7 +37,7 @@ final class SQLiteContractDatabase: ContractDatabase {
 
     func overwriteStoredState(of id: UUID, bytes: Data, encoding: String) async throws {
         let store = try await openSQLiteStore()
-        let changed = try await store.worker.write { db in
+        let changed = try await store.writer.write { db in
             try db.execute(
                 "UPDATE instances SET state = ?, state_encoding = ? WHERE id = ?",
                 [.blob(bytes), .text(encoding), .text(id.uuidString.lowercased())]
@@ -48,7 +48,7 @@ final class SQLiteContractDatabase: ContractDatabase {
 
     func overwriteStoredStatus(of id: UUID, status: String) async throws {
         let store = try await openSQLiteStore()
-        let changed = try await store.worker.write { db in
+        let changed = try await store.writer.write { db in
             try db.execute(
                 "UPDATE instances SET status = ? WHERE id = ?", [.text(status), .text(id.uuidString.lowercased())])
         }
@@ -57,7 +57,7 @@ final class SQLiteContractDatabase: ContractDatabase {
 
     func storedRow(of id: UUID) async throws -> StoredRow? {
         let store = try await openSQLiteStore()
-        return try await store.worker.write { db -> StoredRow? in
+        return try await store.writer.write { db -> StoredRow? in
             let key = SQLValue.text(id.uuidString.lowercased())
             guard
                 let row = try db.query(
@@ -80,7 +80,7 @@ final class SQLiteContractDatabase: ContractDatabase {
 
     func lockOwnerIDs() async throws -> Set<UUID> {
         let store = try await openSQLiteStore()
-        return try await store.worker.write { db in
+        return try await store.writer.write { db in
             Set(
                 try db.query("SELECT id FROM lock_owners", []).compactMap { row -> UUID? in
                     guard case .text(let id) = row[0] else { return nil }

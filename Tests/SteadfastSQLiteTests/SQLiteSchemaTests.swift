@@ -50,7 +50,7 @@ struct SQLiteSchemaTests {
     @Test func newerSchemaIsRefused() async throws {
         let database = try SQLiteContractDatabase()
         let store = try await database.openSQLiteStore()
-        _ = try await store.worker.write { db in
+        _ = try await store.writer.write { db in
             try db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)", [])
         }
         let error = await #expect(throws: InstanceStoreError.self) { try await database.openSQLiteStore() }

@@ -4,8 +4,8 @@ import SteadfastStore
 
 /// One sqlite3 connection with a prepared-statement cache.
 ///
-/// Not thread-safe: a `SQLiteWorker` owns it and uses it from its one thread only.
-final class SQLiteConnection: SQLConnection {
+/// Not thread-safe: a `SQLWorker` owns it and uses it from its one thread only.
+final class SQLiteConnection: SQLSession {
     let handle: OpaquePointer
     let dialect: any SQLDialect = SQLiteDialect()
     private var statements: [String: OpaquePointer] = [:]

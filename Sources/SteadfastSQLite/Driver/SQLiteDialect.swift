@@ -4,4 +4,5 @@ import SteadfastStore
 /// so claiming rows needs no `FOR UPDATE SKIP LOCKED`.
 struct SQLiteDialect: SQLDialect {
     var claimRowsSuffix: String { "" }
+    var lockRowSuffix: String { "" }
 }

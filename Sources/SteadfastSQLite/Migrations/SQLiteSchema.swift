@@ -10,7 +10,7 @@ enum SQLiteSchema {
     /// transaction (so concurrent openers apply each migration once), recording each in
     /// `schema_migrations`. Returns the versions it applied.
     @discardableResult
-    static func migrate(_ db: SQLiteConnection, now: Date) throws -> [Int] {
+    static func migrate(_ db: any SQLSession, now: Date) throws -> [Int] {
         do {
             try db.executeScript("BEGIN IMMEDIATE")
         } catch let error as SQLDriverError {
@@ -60,7 +60,7 @@ enum SQLiteSchema {
     }
 
     /// The versions recorded in `schema_migrations`, in order.
-    static func appliedVersions(_ db: SQLiteConnection) throws -> [Int] {
+    static func appliedVersions(_ db: any SQLSession) throws -> [Int] {
         try db.query("SELECT version FROM schema_migrations ORDER BY version", []).map { row in
             if case .integer(let version) = row[0] { return Int(version) }
             return 0

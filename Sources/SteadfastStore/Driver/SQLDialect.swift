@@ -4,6 +4,11 @@ public protocol SQLDialect: Sendable {
     /// another transaction is claiming (`FOR UPDATE SKIP LOCKED` in PostgreSQL; empty in SQLite,
     /// whose write transactions are already serialized).
     var claimRowsSuffix: String { get }
+
+    /// Appended to a SELECT of instance `i` that a command checks before it writes (delete,
+    /// enqueue, save), so a concurrent writer waits for the row instead of acting on what this
+    /// one is about to change (`FOR UPDATE OF i` in PostgreSQL; empty in SQLite).
+    var lockRowSuffix: String { get }
 }
 
 /// Errors a driver reports in terms the shared logic can act on.
@@ -21,6 +26,12 @@ public struct SQLDriverError: Error, Sendable, CustomStringConvertible {
         case readOnly
         /// The database file is damaged or is not a database.
         case corrupt
+        /// The transaction lost a transient conflict with another one (a deadlock, a lock that
+        /// could not be taken); the job may be run again from its start.
+        case conflict
+        /// The connection to the database server was lost (it restarted, the network failed);
+        /// whether the statement in flight took effect is unknown.
+        case connectionLost
         /// Anything else.
         case other
     }
@@ -66,6 +77,18 @@ public struct SQLDriverError: Error, Sendable, CustomStringConvertible {
             InstanceStoreError(
                 .storeUnavailable,
                 "The database file is damaged or is not a database: \(message). Restore it from a backup."
+            )
+        case .conflict:
+            InstanceStoreError(
+                .storeBusy,
+                "The database kept aborting the operation in conflicts with other hosts' transactions: "
+                    + "\(message). Retry."
+            )
+        case .connectionLost:
+            InstanceStoreError(
+                .storeUnavailable,
+                "The connection to the database was lost: \(message). The store reconnects on the next "
+                    + "operation; check that the database server is running and reachable, then retry."
             )
         case .uniqueViolation, .other:
             InstanceStoreError(

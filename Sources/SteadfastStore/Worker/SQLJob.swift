@@ -1,20 +1,19 @@
-import SteadfastStore
-
-/// One unit of work for the worker thread, and how to resume its caller.
-struct SQLiteJob: Sendable {
+/// One unit of work for a worker thread, and how to resume its caller.
+struct SQLJob: Sendable {
     /// What the job did, and how to resume its caller once its transaction has ended.
     enum Outcome: Sendable {
         /// The work succeeded; resume the caller after the transaction commits.
         case succeeded(resume: @Sendable () -> Void)
-        /// The work failed; its savepoint is rolled back and the caller gets its own error.
-        case failed(resume: @Sendable () -> Void)
+        /// The work failed with `error`; its savepoint is rolled back and the caller gets the
+        /// error, unless the worker runs the job again (a transient conflict).
+        case failed(error: InstanceStoreError, retryable: Bool, resume: @Sendable () -> Void)
     }
 
     /// Whether the job runs alone, outside any transaction (setup, pragmas, migrations that
     /// manage their own transaction).
     var standalone: Bool
     /// Runs the work on the worker thread.
-    var run: @Sendable (SQLiteConnection) -> Outcome
+    var run: @Sendable (any SQLSession) -> Outcome
     /// Resumes the caller with an error that is not its own (the batch failed to commit).
     var fail: @Sendable (any Error) -> Void
 
@@ -22,20 +21,23 @@ struct SQLiteJob: Sendable {
     static func make<T: Sendable>(
         standalone: Bool,
         continuation: CheckedContinuation<T, any Error>,
-        body: @escaping @Sendable (SQLiteConnection) throws -> T
-    ) -> SQLiteJob {
-        SQLiteJob(
+        body: @escaping @Sendable (any SQLSession) throws -> T
+    ) -> SQLJob {
+        SQLJob(
             standalone: standalone,
             run: { connection in
                 do {
                     let value = try body(connection)
                     return .succeeded { continuation.resume(returning: value) }
                 } catch {
-                    let storeError = SQLiteJob.storeError(error)
-                    return .failed { continuation.resume(throwing: storeError) }
+                    let storeError = SQLJob.storeError(error)
+                    let retryable = (error as? SQLDriverError)?.kind == .conflict
+                    return .failed(error: storeError, retryable: retryable) {
+                        continuation.resume(throwing: storeError)
+                    }
                 }
             },
-            fail: { error in continuation.resume(throwing: SQLiteJob.storeError(error)) }
+            fail: { error in continuation.resume(throwing: SQLJob.storeError(error)) }
         )
     }
 
@@ -47,8 +49,7 @@ struct SQLiteJob: Sendable {
         default:
             InstanceStoreError(
                 .storeUnavailable,
-                "Unexpected error from the SQLite store: \(error). Retry; if it persists, check the "
-                    + "database file."
+                "Unexpected error from the store's database: \(error). Retry; if it persists, check the database."
             )
         }
     }

@@ -1,0 +1,20 @@
+/// A database connection a ``SQLWorker`` owns: the worker opens, ends and (for a server
+/// database) re-establishes its transactions; store commands only ever see it inside one.
+public protocol SQLSession: SQLConnection {
+    /// Runs one or more statements without parameters (BEGIN, COMMIT, SAVEPOINT, migrations).
+    func executeScript(_ sql: String) throws
+
+    /// Whether a transaction is open (false after the database rolled it back on its own).
+    var isInTransaction: Bool { get }
+
+    /// Makes the connection usable again if it was lost (a server restarted); throws when it
+    /// cannot. Called before a transaction starts, never inside one.
+    func reconnectIfNeeded() throws
+
+    /// Releases the connection; later calls fail.
+    func close()
+}
+
+extension SQLSession {
+    public func reconnectIfNeeded() throws {}
+}

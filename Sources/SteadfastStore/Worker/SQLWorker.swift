@@ -1,0 +1,234 @@
+import Foundation
+
+/// Runs every database call of a store on dedicated threads, one connection each, so blocking
+/// driver calls (and their fsyncs) never hold a cooperative-pool thread, and batches the jobs
+/// that are waiting when a thread becomes free into one transaction (group commit). Each job
+/// runs in its own SAVEPOINT, so a job that fails (a version conflict) rolls back only its own
+/// changes and fails only its own caller; the others resume once the commit is durable. A job
+/// that loses a transient conflict (a deadlock another transaction won) runs again.
+///
+/// This is where transactions live: a job's body gets the connection only inside one (or,
+/// for set-up, alone with `standalone`).
+///
+/// `@unchecked Sendable` is safe here: each connection is used only on its own thread (the
+/// initializer hands it over before the thread starts), and `queue`, `stopping`, `running`
+/// and `statistics` are read and written only while holding `condition`.
+public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
+    private let connections: [any SQLSession]
+    private let condition = NSCondition()
+    private var queue: [SQLJob] = []
+    private var stopping = false
+    private var running: Int
+    private var statistics = GroupCommitStatistics()
+    private let maxBatch: Int
+    private let threads: Int
+    /// How a batch's transaction starts (`BEGIN IMMEDIATE` for SQLite's writer, which takes the
+    /// write lock at once; `BEGIN` for a reader or a server database).
+    private let begin: String
+    /// How often a job that lost a transient conflict is run again before its caller gets it.
+    private static let conflictRetries = 5
+
+    /// Starts one thread per connection, all taking jobs from one queue.
+    public init(connections: [any SQLSession], maxBatch: Int, name: String, begin: String = "BEGIN") {
+        self.maxBatch = max(1, maxBatch)
+        self.threads = max(1, connections.count)
+        self.begin = begin
+        self.running = connections.count
+        self.connections = connections
+        for index in connections.indices {
+            let thread = Thread { [self] in runLoop(self.connections[index]) }
+            thread.name = connections.count == 1 ? name : "\(name) #\(index + 1)"
+            thread.start()
+        }
+    }
+
+    /// Runs `body` on a worker thread inside a (possibly shared) transaction; returns after
+    /// that transaction has committed.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await submit(standalone: false, body)
+    }
+
+    /// Runs `body` on a worker thread outside any transaction (set-up and migrations).
+    public func standalone<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await submit(standalone: true, body)
+    }
+
+    public var currentStatistics: GroupCommitStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return statistics
+    }
+
+    /// Lets the threads finish the queued jobs, then exit (closing their connections).
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops, and returns once every thread has closed its connection.
+    public func stopAndWait() async {
+        stop()
+        while runningThreads > 0 { try? await Task.sleep(for: .milliseconds(2)) }
+    }
+
+    private var runningThreads: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return running
+    }
+
+    private func submit<T: Sendable>(
+        standalone: Bool,
+        _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let job = SQLJob.make(standalone: standalone, continuation: continuation, body: body)
+            condition.lock()
+            guard !stopping else {
+                condition.unlock()
+                job.fail(
+                    InstanceStoreError(.storeUnavailable, "The store has been closed; open a new store to continue."))
+                return
+            }
+            queue.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    private func runLoop(_ connection: any SQLSession) {
+        while let batch = nextBatch() {
+            if batch.count == 1, batch[0].standalone {
+                runStandalone(batch[0], on: connection)
+            } else {
+                runTransaction(batch, on: connection)
+            }
+        }
+        connection.close()
+        condition.lock()
+        running -= 1
+        condition.unlock()
+    }
+
+    /// Waits for work; takes either one standalone job or a run of transactional jobs (its
+    /// share, when other threads are free to take the rest).
+    private func nextBatch() -> [SQLJob]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !stopping { condition.wait() }
+        guard !queue.isEmpty else { return nil }
+        if queue[0].standalone { return [queue.removeFirst()] }
+        let share = min(maxBatch, (queue.count + threads - 1) / threads)
+        let count = queue.prefix(share).firstIndex(where: \.standalone) ?? share
+        let batch = Array(queue[0..<count])
+        queue.removeFirst(count)
+        if !queue.isEmpty { condition.signal() }
+        return batch
+    }
+
+    private func runStandalone(_ job: SQLJob, on connection: any SQLSession) {
+        do {
+            try connection.reconnectIfNeeded()
+        } catch {
+            job.fail(error)
+            return
+        }
+        switch job.run(connection) {
+        case .succeeded(let resume), .failed(_, _, let resume): resume()
+        }
+    }
+
+    /// Starts a transaction; a connection found lost before anything was sent is re-established
+    /// and tried once more (safe: nothing of the batch ran yet).
+    private func beginTransaction(on connection: any SQLSession) throws {
+        try connection.reconnectIfNeeded()
+        do {
+            try connection.executeScript(begin)
+        } catch let error as SQLDriverError where error.kind == .connectionLost {
+            try connection.reconnectIfNeeded()
+            try connection.executeScript(begin)
+        }
+    }
+
+    private func runTransaction(_ batch: [SQLJob], on connection: any SQLSession) {
+        var pending = batch[...]
+        while !pending.isEmpty {
+            do {
+                try beginTransaction(on: connection)
+            } catch {
+                for job in pending { job.fail(error) }
+                return
+            }
+            var committed: [(job: SQLJob, resume: @Sendable () -> Void)] = []
+            var transactionLost = false
+            while let job = pending.popFirst() {
+                let outcome = runInSavepoint(job, on: connection)
+                if !connection.isInTransaction {
+                    // The database rolled the whole transaction back (an I/O error, a full
+                    // disk, a lost connection): the jobs before this one lost their work too.
+                    let error = InstanceStoreError(
+                        .storeUnavailable,
+                        "The database aborted the transaction; nothing in it was saved. Retry, and check "
+                            + "the database (its disk, its server)."
+                    )
+                    for done in committed { done.job.fail(error) }
+                    if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(error) }
+                    transactionLost = true
+                    break
+                }
+                switch outcome {
+                case .succeeded(let resume): committed.append((job, resume))
+                case .failed(_, _, let resume): resume()
+                }
+            }
+            if transactionLost { continue }
+            finish(committed, on: connection)
+        }
+    }
+
+    private func runInSavepoint(_ job: SQLJob, on connection: any SQLSession) -> SQLJob.Outcome {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try connection.executeScript("SAVEPOINT job")
+            } catch {
+                return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
+            }
+            let outcome = job.run(connection)
+            guard connection.isInTransaction else { return outcome }
+            switch outcome {
+            case .succeeded:
+                do {
+                    try connection.executeScript("RELEASE job")
+                    return outcome
+                } catch {
+                    try? connection.executeScript("ROLLBACK TO job; RELEASE job")
+                    return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
+                }
+            case .failed(_, let retryable, _):
+                try? connection.executeScript("ROLLBACK TO job; RELEASE job")
+                if retryable && attempt <= Self.conflictRetries && connection.isInTransaction { continue }
+                return outcome
+            }
+        }
+    }
+
+    private func finish(_ committed: [(job: SQLJob, resume: @Sendable () -> Void)], on connection: any SQLSession) {
+        do {
+            try connection.executeScript("COMMIT")
+        } catch {
+            try? connection.executeScript("ROLLBACK")
+            for done in committed { done.job.fail(error) }
+            return
+        }
+        condition.lock()
+        statistics.transactions += 1
+        statistics.committedJobs += committed.count
+        statistics.largestBatch = max(statistics.largestBatch, committed.count)
+        condition.unlock()
+        for done in committed { done.resume() }
+    }
+}
