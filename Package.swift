@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SteadfastCore", targets: ["SteadfastCore"]),
         .library(name: "SteadfastStore", targets: ["SteadfastStore"]),
         .library(name: "SteadfastSQLite", targets: ["SteadfastSQLite"]),
+        .library(name: "SteadfastPostgres", targets: ["SteadfastPostgres"]),
         .library(name: "InstanceStoreContract", targets: ["InstanceStoreContract"]),
         .library(name: "SteadfastHost", targets: ["SteadfastHost"]),
         .library(name: "SteadfastApplication", targets: ["SteadfastApplication"]),
@@ -48,6 +49,17 @@ let package = Package(
             dependencies: ["SteadfastStore", "CSQLite"],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(
+            name: "SteadfastPostgres",
+            dependencies: ["SteadfastStore", "SteadfastCore", "CLibPQ"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SteadfastPostgresTests",
+            dependencies: ["SteadfastPostgres", "SteadfastStore", "SteadfastCore", "InstanceStoreContract"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "InstanceStoreContract", dependencies: ["SteadfastStore", "SteadfastCore"],
             swiftSettings: swiftSettings),
@@ -76,7 +88,7 @@ let package = Package(
         // calls, the instance view, and the one error vocabulary.
         .target(
             name: "SteadfastApplication",
-            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastHost"],
+            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastPostgres", "SteadfastHost"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,10 +1,11 @@
 import Foundation
+import SteadfastPostgres
 import SteadfastSQLite
 import SteadfastStore
 
 /// How durable a commit is before it returns.
 public enum Durability: String, Sendable, Hashable, CaseIterable {
-    /// Every commit reaches the disk (SQLite `synchronous=FULL`).
+    /// Every commit reaches the disk (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`).
     case full
     /// Faster; a power cut may lose the last commits, a process crash loses nothing.
     case normal
@@ -13,7 +14,7 @@ public enum Durability: String, Sendable, Hashable, CaseIterable {
 /// How to open an instance store: its URL and the options every store takes. The one place that
 /// knows which store serves which URL scheme.
 public struct StoreConfiguration: Sendable {
-    /// `sqlite:PATH`, `sqlite::memory:`, or `postgres://…`.
+    /// `sqlite:PATH`, `sqlite::memory:`, `postgres://…`, or `postgres:KEY=VALUE …`.
     public var url: String
     public var encoding: StateEncoding
     /// States smaller than this many bytes are stored plain.
@@ -69,10 +70,9 @@ public struct StoreConfiguration: Sendable {
                 clock: clock, maxStateSize: maxStateSize, quarantineAfter: quarantineAfter)
             switch location {
             case .postgres:
-                throw ApplicationError(
-                    .invalidStoreURL,
-                    "'\(url)' is a PostgreSQL URL, but the PostgreSQL store is not in this build yet; use a SQLite "
-                        + "store (sqlite:PATH).")
+                return try await PostgresInstanceStore(
+                    location: location, options: options,
+                    postgresOptions: PostgresStoreOptions(synchronousCommit: durability == .full))
             case .sqliteFile(let path):
                 if mustExist && !FileManager.default.fileExists(atPath: path) {
                     throw ApplicationError(

@@ -640,9 +640,10 @@ public actor WorkflowHost {
         while !Task.isCancelled {
             await retryReleases()
             do {
-                try await pollInbox()
+                // The look first: a change it does not see yet ends the wait below at once.
                 let look = try await store.lookForWork(since: token, definitions: hostedDefinitions)
                 token = look.token
+                try await pollInbox()
                 if look.changed {
                     // A timer another process armed before the round already planned (that round
                     // wakes just after the timer it knows of; a timer due within a few ms of it
@@ -659,7 +660,7 @@ public actor WorkflowHost {
             } catch {
                 report(.detectionFailed(reason: "inbox poll: \(error)"))
             }
-            try? await Task.sleep(for: options.inboxPollInterval)
+            await store.waitForChange(since: token, timeout: options.inboxPollInterval)
         }
     }
 }

@@ -11,8 +11,8 @@ struct StoreURLTests {
         ("sqlite:/var/lib/steadfast/instances.db", .sqliteFile(path: "/var/lib/steadfast/instances.db")),
         ("sqlite:./data/x.db", .sqliteFile(path: "./data/x.db")),
         (" sqlite::memory: ", .sqliteMemory),
-        ("postgres://app@db.example/steadfast", .postgres(uri: "postgres://app@db.example/steadfast")),
-        ("postgresql://localhost/steadfast", .postgres(uri: "postgresql://localhost/steadfast")),
+        ("postgres://app@db.example/steadfast", .postgres(conninfo: "postgres://app@db.example/steadfast")),
+        ("postgresql://localhost/steadfast", .postgres(conninfo: "postgresql://localhost/steadfast")),
     ])
     func validURLs(_ url: String, _ expected: StoreLocation) throws {
         #expect(try StoreLocation(parsing: url) == expected)

@@ -2,11 +2,16 @@ import Foundation
 
 /// Where a store lives, parsed from a store URL:
 /// `sqlite:PATH` (relative or absolute path), `sqlite::memory:` (a private in-memory
-/// database, for tests), `postgres://…` / `postgresql://…` (a libpq connection URI).
+/// database, for tests), `postgres://…` / `postgresql://…` (a libpq connection URI), or
+/// `postgres:KEY=VALUE …` (a libpq keyword/value connection string, e.g.
+/// `postgres:service=steadfast` or `postgres:host=/run/postgresql dbname=wf`).
+///
+/// Its description never shows a password.
 public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     case sqliteFile(path: String)
     case sqliteMemory
-    case postgres(uri: String)
+    /// `conninfo` is what libpq is given: the URI, or the keyword/value string.
+    case postgres(conninfo: String)
 
     public init(parsing url: String) throws {
         let trimmed = url.trimmingCharacters(in: .whitespaces)
@@ -14,7 +19,16 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
             guard trimmed.count > scheme.count else {
                 throw Self.invalid(url, "the PostgreSQL URI names no server or database")
             }
-            self = .postgres(uri: trimmed)
+            self = .postgres(conninfo: trimmed)
+            return
+        }
+        if trimmed.hasPrefix("postgres:") {
+            let conninfo = String(trimmed.dropFirst("postgres:".count)).trimmingCharacters(in: .whitespaces)
+            guard conninfo.contains("=") else {
+                throw Self.invalid(
+                    url, "after 'postgres:' comes a libpq connection string such as 'host=/run/postgresql dbname=wf'")
+            }
+            self = .postgres(conninfo: conninfo)
             return
         }
         guard trimmed.hasPrefix("sqlite:") else {
@@ -38,15 +52,47 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .sqliteFile(let path): "sqlite:\(path)"
         case .sqliteMemory: "sqlite::memory:"
-        case .postgres(let uri): uri
+        case .postgres(let conninfo):
+            conninfo.contains("://") ? Self.redactedURI(conninfo) : "postgres:" + Self.redactedKeywords(conninfo)
         }
     }
 
     static func invalid(_ url: String, _ reason: String) -> InstanceStoreError {
         InstanceStoreError(
             .invalidStoreURL,
-            "The store URL '\(url)' is not valid: \(reason). Use 'sqlite:PATH', e.g. "
-                + "sqlite:steadfast.db or sqlite:/var/lib/steadfast/instances.db."
+            "The store URL '\(redacted(url))' is not valid: \(reason). Use 'sqlite:PATH', e.g. "
+                + "sqlite:steadfast.db or sqlite:/var/lib/steadfast/instances.db, or 'postgres://USER@HOST/DATABASE'."
         )
+    }
+
+    /// A store URL as it may be shown: a PostgreSQL password replaced by `***`.
+    public static func redacted(_ url: String) -> String {
+        let trimmed = url.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") { return redactedURI(trimmed) }
+        if trimmed.hasPrefix("postgres:") { return redactedKeywords(trimmed) }
+        return url
+    }
+
+    /// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
+    static func redactedURI(_ uri: String) -> String {
+        var text = uri
+        if let schemeEnd = text.range(of: "://") {
+            let rest = text[schemeEnd.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"),
+                let colon = rest[..<at].firstIndex(of: ":")
+            {
+                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+            }
+        }
+        return text.replacingOccurrences(
+            of: #"([?&]password=)[^&]*"#, with: "$1***", options: [.regularExpression, .caseInsensitive])
+    }
+
+    /// `host=h password=secret` or `password='a b'` → `password=***`.
+    static func redactedKeywords(_ conninfo: String) -> String {
+        conninfo.replacingOccurrences(
+            of: #"(password\s*=\s*)('(\\.|[^'])*'|\S*)"#, with: "$1***",
+            options: [.regularExpression, .caseInsensitive])
     }
 }

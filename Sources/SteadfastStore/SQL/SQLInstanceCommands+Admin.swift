@@ -64,7 +64,7 @@ extension SQLInstanceCommands {
     }
 
     public func deleteInstance(_ id: UUID, on db: any SQLConnection) throws {
-        let summary = try readSummary(id, on: db)
+        let summary = try readSummary(id, lock: true, on: db)
         if let lock = summary.liveLock(at: now) {
             throw InstanceStoreError.instanceLocked(
                 id, hostID: lock.hostID, ownerID: lock.ownerID, until: lock.expiresAt)
@@ -74,6 +74,12 @@ extension SQLInstanceCommands {
 
     /// The instances `filter` selects that no live owner holds (what a purge would delete).
     public func purgeCandidates(_ filter: PurgeFilter, on db: any SQLConnection) throws -> [UUID] {
+        try purgeCandidates(filter, locking: false, on: db)
+    }
+
+    /// With `locking`, the rows stay locked until the transaction ends, and rows another
+    /// transaction has locked (a host claiming them) are skipped.
+    private func purgeCandidates(_ filter: PurgeFilter, locking: Bool, on db: any SQLConnection) throws -> [UUID] {
         guard !filter.statuses.isEmpty else { return [] }
         var sql = """
             SELECT i.id FROM instances i WHERE \(InstanceRows.lockIsFree)
@@ -88,11 +94,12 @@ extension SQLInstanceCommands {
             sql += " AND i.definition_name = ?"
             parameters.append(.text(name))
         }
-        return try db.query(sql + " ORDER BY i.updated_at, i.id", parameters).map { try $0.uuid(0) }
+        sql += " ORDER BY i.updated_at, i.id" + (locking ? db.dialect.claimRowsSuffix : "")
+        return try db.query(sql, parameters).map { try $0.uuid(0) }
     }
 
     public func purgeInstances(_ filter: PurgeFilter, on db: any SQLConnection) throws -> Int {
-        let ids = try purgeCandidates(filter, on: db)
+        let ids = try purgeCandidates(filter, locking: true, on: db)
         for id in ids { try deleteRows(of: id, on: db) }
         return ids.count
     }

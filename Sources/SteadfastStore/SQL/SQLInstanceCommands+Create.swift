@@ -25,6 +25,22 @@ extension SQLInstanceCommands {
             throw InstanceStoreError.stateTooLarge(request.id, size: snapshot.state.count, limit: options.maxStateSize)
         }
         let (bytes, encoding) = try codec.encode(snapshot.state)
+        do {
+            try insertInstance(request, bytes: bytes, encoding: encoding, now: now, on: db)
+        } catch let error as SQLDriverError where error.kind == .uniqueViolation {
+            // Another transaction created the id between the check and the insert.
+            throw InstanceStoreError(
+                .invalidRequest, "An instance with id \(request.id) already exists; create with a new id.",
+                instanceID: request.id)
+        }
+        try replaceAttachments(of: request.id, with: snapshot, on: db)
+        return try readInstance(request.id, on: db)
+    }
+
+    private func insertInstance(
+        _ request: CreateInstanceRequest, bytes: Data, encoding: StateEncoding, now: Date, on db: any SQLConnection
+    ) throws {
+        let snapshot = request.snapshot
         try db.execute(
             """
             INSERT INTO instances (
@@ -41,7 +57,5 @@ extension SQLInstanceCommands {
                 .text(request.definition.fingerprint), .optionalText(snapshot.blockedReason),
             ]
         )
-        try replaceAttachments(of: request.id, with: snapshot, on: db)
-        return try readInstance(request.id, on: db)
     }
 }

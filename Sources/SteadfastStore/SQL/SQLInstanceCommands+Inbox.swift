@@ -8,10 +8,12 @@ extension SQLInstanceCommands {
         _ command: InboxEntry.Command, for id: UUID, clientID: String?, on db: any SQLConnection
     ) throws -> InboxEntry {
         let now = self.now
+        // The row lock orders this against a completing save, a delete, and another enqueue
+        // with the same client id.
+        let summary = try readSummary(id, lock: true, on: db)
         if let clientID, let existing = try inboxEntry(instance: id, clientID: clientID, on: db) {
             return existing
         }
-        let summary = try readSummary(id, on: db)
         if let unreadable = summary.unreadable {
             throw InstanceStoreError(.corruptState, unreadable + " Nothing was stored.", instanceID: id)
         }

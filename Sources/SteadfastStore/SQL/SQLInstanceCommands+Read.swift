@@ -55,10 +55,13 @@ extension SQLInstanceCommands {
         return records
     }
 
-    public func readSummary(_ id: UUID, on db: any SQLConnection) throws -> InstanceSummary {
+    /// The instance's summary; with `lock`, its row stays locked until the transaction ends
+    /// (where the database has row locks), so a command can check it and then write.
+    public func readSummary(_ id: UUID, lock: Bool = false, on db: any SQLConnection) throws -> InstanceSummary {
         guard
             let row = try db.queryFirst(
-                "SELECT \(InstanceRows.summaryColumns) \(InstanceRows.summaryFrom) WHERE i.id = ?",
+                "SELECT \(InstanceRows.summaryColumns) \(InstanceRows.summaryFrom) WHERE i.id = ?"
+                    + (lock ? db.dialect.lockRowSuffix : ""),
                 [.uuid(id)]
             )
         else {

@@ -5,7 +5,7 @@ extension SQLInstanceCommands {
     public func save(_ request: SaveRequest, on db: any SQLConnection) throws -> SaveResult {
         let now = self.now
         let id = request.instanceID
-        let summary = try readSummary(id, on: db)
+        let summary = try readSummary(id, lock: true, on: db)
         guard summary.lock?.ownerID == request.owner else {
             throw InstanceStoreError.lockLost(id)
         }

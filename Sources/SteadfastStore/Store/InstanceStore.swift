@@ -37,6 +37,17 @@ public protocol InstanceStoreReader: Sendable {
     /// the number changed (`changed` false otherwise). A host calls it often to notice at once
     /// the work other processes create.
     func lookForWork(since token: Int64, definitions: Set<DefinitionIdentity>?) async throws -> WorkLook
+
+    /// Returns when the store may have changed since `token` (a token from `lookForWork`), or
+    /// after `timeout`: a store that is told of changes (PostgreSQL's notifications) returns at
+    /// once; the others just wait the timeout, and the caller polls.
+    func waitForChange(since token: Int64, timeout: Duration) async
+}
+
+extension InstanceStoreReader {
+    public func waitForChange(since token: Int64, timeout: Duration) async {
+        try? await Task.sleep(for: timeout)
+    }
 }
 
 /// What ``InstanceStoreReader/lookForWork(since:definitions:)`` saw.

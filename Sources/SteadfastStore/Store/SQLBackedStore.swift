@@ -13,7 +13,7 @@ public protocol SQLBackedStore: InstanceStore {
 
 extension SQLBackedStore {
     /// Runs a command in a write transaction (shared with other writes that arrive together).
-    func write<T: Sendable>(_ body: @escaping @Sendable (SQLInstanceCommands, any SQLConnection) throws -> T)
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLInstanceCommands, any SQLConnection) throws -> T)
         async throws -> T
     {
         let commands = self.commands
@@ -21,7 +21,7 @@ extension SQLBackedStore {
     }
 
     /// Runs a read-only command on the reader.
-    func read<T: Sendable>(_ body: @escaping @Sendable (SQLInstanceCommands, any SQLConnection) throws -> T)
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLInstanceCommands, any SQLConnection) throws -> T)
         async throws -> T
     {
         let commands = self.commands

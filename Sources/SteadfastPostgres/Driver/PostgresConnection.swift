@@ -1,0 +1,276 @@
+import CLibPQ
+import Foundation
+import SteadfastStore
+
+/// One libpq connection: statements prepared once per connection, every parameter bound in
+/// binary form (never spliced into SQL), results read in binary form.
+///
+/// Not thread-safe: a `SQLWorker` (or the listener) owns it and uses it from one thread only.
+final class PostgresConnection: SQLSession {
+    let dialect: any SQLDialect = PostgresDialect()
+    private let conninfo: String
+    private var handle: OpaquePointer?
+    /// Prepared statement names by SQL text and parameter types.
+    private var statements: [String: String] = [:]
+
+    /// Session settings applied on every (re)connection.
+    private let setup: String?
+
+    /// Connects with a libpq connection string (keyword/value or URI), then runs `setup`.
+    init(conninfo: String, setup: String? = nil) throws {
+        self.conninfo = conninfo
+        self.setup = setup
+        self.handle = try Self.connect(conninfo)
+        if let setup { try executeScript(setup) }
+    }
+
+    deinit { close() }
+
+    static func connect(_ conninfo: String) throws -> OpaquePointer {
+        guard let connection = PQconnectdb(conninfo) else {
+            throw SQLDriverError(.connectionLost, "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.message(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw SQLDriverError(.connectionLost, message)
+        }
+        steadfast_pg_silence_notices(connection)
+        return connection
+    }
+
+    func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        statements = [:]
+    }
+
+    /// The raw connection, for the listener's socket and notifications.
+    var connection: OpaquePointer? { handle }
+
+    var isBroken: Bool { handle.map { PQstatus($0) != CONNECTION_OK } ?? true }
+
+    func reconnectIfNeeded() throws {
+        guard isBroken else { return }
+        close()
+        handle = try Self.connect(conninfo)
+        if let setup { try executeScript(setup) }
+    }
+
+    var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    func executeScript(_ sql: String) throws {
+        let handle = try live()
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+    }
+
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return try rows(of: result, sql: sql)
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    // MARK: Statements
+
+    private func live() throws -> OpaquePointer {
+        guard let handle else { throw SQLDriverError(.connectionLost, "the PostgreSQL connection is closed") }
+        return handle
+    }
+
+    /// Runs a prepared statement (preparing it on first use); the caller clears the result.
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws -> OpaquePointer {
+        let handle = try live()
+        let types: [Oid] = parameters.map(Self.type)
+        let key = types.map(String.init).joined(separator: ",") + ":" + sql
+        let name: String
+        if let known = statements[key] {
+            name = known
+        } else {
+            name = "steadfast_\(statements.count + 1)"
+            let prepared = PQprepare(handle, name, Self.numbered(sql), Int32(types.count), types)
+            defer { PQclear(prepared) }
+            try check(prepared, sql: sql)
+            statements[key] = name
+        }
+        let encoded = parameters.map(Self.binary)
+        let lengths = encoded.map { Int32($0?.count ?? 0) }
+        let formats = [Int32](repeating: 1, count: encoded.count)
+        let result = withPointers(to: encoded) { values in
+            PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1)
+        }
+        guard let result else { throw failure(nil, sql: sql) }
+        do {
+            try check(result, sql: sql)
+        } catch {
+            PQclear(result)
+            throw error
+        }
+        return result
+    }
+
+    /// Calls `body` with C pointers to the parameter bytes (nil for NULL).
+    private func withPointers<R>(
+        to values: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R
+    ) -> R {
+        var buffers: [UnsafeMutablePointer<CChar>?] = []
+        defer { for buffer in buffers { buffer?.deallocate() } }
+        for value in values {
+            guard let value else {
+                buffers.append(nil)
+                continue
+            }
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, value.count))
+            value.withUnsafeBytes { bytes in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress!, byteCount: value.count)
+            }
+            buffers.append(buffer)
+        }
+        return body(buffers.map { $0.map { UnsafePointer($0) } })
+    }
+
+    private func check(_ result: OpaquePointer?, sql: String) throws {
+        guard let result else { throw failure(nil, sql: sql) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY: return
+        default: throw failure(result, sql: sql)
+        }
+    }
+
+    private func failure(_ result: OpaquePointer?, sql: String) -> SQLDriverError {
+        let statement = sql.split(whereSeparator: \.isNewline).first.map(String.init) ?? sql
+        guard let result else {
+            return SQLDriverError(.connectionLost, Self.message(handle.map(PQerrorMessage) ?? nil))
+        }
+        let state = PQresultErrorField(result, steadfast_pg_diag_sqlstate).map { String(cString: $0) } ?? ""
+        let detail = "\(Self.message(PQresultErrorMessage(result))) (SQLSTATE \(state), in: \(statement))"
+        if isBroken { return SQLDriverError(.connectionLost, detail) }
+        return SQLDriverError(Self.kind(of: state), detail)
+    }
+
+    static func kind(of state: String) -> SQLDriverError.Kind {
+        switch state {
+        case "23505": .uniqueViolation
+        case "40P01", "40001", "55P03": .conflict
+        case "53100": .diskFull
+        case "58030": .ioError
+        case "25006": .readOnly
+        case "XX001", "XX002": .corrupt
+        case "57P01", "57P02", "57P03": .connectionLost
+        case _ where state.hasPrefix("08"): .connectionLost
+        default: .other
+        }
+    }
+
+    static func message(_ text: UnsafePointer<CChar>?) -> String {
+        guard let text else { return "unknown error" }
+        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "\n", with: "; ")
+    }
+
+    // MARK: Values
+
+    static func type(of value: SQLValue) -> Oid {
+        switch value {
+        case .null: 0
+        case .integer: 20  // int8
+        case .text: 25  // text
+        case .blob: 17  // bytea
+        }
+    }
+
+    /// A parameter's binary form: int8 big-endian, text as its UTF-8, bytea as is.
+    static func binary(_ value: SQLValue) -> [UInt8]? {
+        switch value {
+        case .null: nil
+        case .integer(let number): withUnsafeBytes(of: number.bigEndian) { Array($0) }
+        case .text(let text): Array(text.utf8)
+        case .blob(let data): Array(data)
+        }
+    }
+
+    private func rows(of result: OpaquePointer, sql: String) throws -> [SQLRow] {
+        let count = PQntuples(result)
+        let columns = PQnfields(result)
+        guard count > 0 else { return [] }
+        let types = (0..<columns).map { PQftype(result, $0) }
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(Int(count))
+        for row in 0..<count {
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(columns))
+            for column in 0..<columns {
+                guard PQgetisnull(result, row, column) == 0, let raw = PQgetvalue(result, row, column) else {
+                    values.append(.null)
+                    continue
+                }
+                let bytes = UnsafeRawBufferPointer(start: raw, count: Int(PQgetlength(result, row, column)))
+                values.append(try Self.value(bytes, type: types[Int(column)], sql: sql))
+            }
+            rows.append(SQLRow(values))
+        }
+        return rows
+    }
+
+    static func value(_ bytes: UnsafeRawBufferPointer, type: Oid, sql: String) throws -> SQLValue {
+        func integer<T: FixedWidthInteger>(_: T.Type) -> Int64 {
+            var number: T = 0
+            withUnsafeMutableBytes(of: &number) {
+                $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(MemoryLayout<T>.size)))
+            }
+            return Int64(T(bigEndian: number))
+        }
+        switch type {
+        case 20: return .integer(integer(Int64.self))
+        case 23: return .integer(integer(Int32.self))
+        case 21: return .integer(integer(Int16.self))
+        case 16: return .integer(bytes.first == 0 ? 0 : 1)
+        case 25, 1043, 1042, 19: return .text(String(decoding: bytes, as: UTF8.self))
+        case 17: return .blob(Data(bytes))
+        default:
+            throw SQLDriverError(
+                .other, "PostgreSQL returned a column of type oid \(type), which the store does not read (in: \(sql))")
+        }
+    }
+
+    /// The statement with `?` placeholders numbered `$1`, `$2`, … (outside quoted text).
+    static func numbered(_ sql: String) -> String {
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        var quote: Character?
+        for character in sql {
+            if let open = quote {
+                if character == open { quote = nil }
+                output.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                output.append(character)
+            } else if character == "?" {
+                number += 1
+                output += "$\(number)"
+            } else {
+                output.append(character)
+            }
+        }
+        return output
+    }
+}
+
+/// PostgreSQL's spelling of what differs: concurrent writers, so rows are locked.
+struct PostgresDialect: SQLDialect {
+    var claimRowsSuffix: String { " FOR UPDATE OF i SKIP LOCKED" }
+    var lockRowSuffix: String { " FOR UPDATE OF i" }
+}
