@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "InstanceStoreContract", dependencies: ["SteadfastStore", "SteadfastCore"],
+            name: "InstanceStoreContract", dependencies: ["SteadfastStore", "SteadfastCore", "SteadfastPostgres"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SteadfastSQLiteTests",
@@ -101,7 +101,9 @@ let package = Package(
         // `wf` end to end: runs the built binary against temporary SQLite stores.
         .testTarget(
             name: "WFCommandTests",
-            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite", "InstanceStoreContract"],
+            dependencies: [
+                "SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastPostgres", "InstanceStoreContract",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -38,6 +38,13 @@ public struct InstanceStoreContract: Sendable {
         case quarantine
         case poisonMessagesKept
         case claimWithLookahead
+        case concurrentLoad
+        case concurrentSave
+        case concurrentClaims
+        case concurrentEnqueueWithClientID
+        case concurrentDeleteVersusLoadAndEnqueue
+        case concurrentPurgeVersusClaim
+        case concurrentSaveCompletionVersusEnqueue
 
         public var description: String { rawValue }
     }
@@ -87,6 +94,13 @@ public struct InstanceStoreContract: Sendable {
         case .quarantine: RobustnessCases.quarantine
         case .poisonMessagesKept: RobustnessCases.poisonMessagesKept
         case .claimWithLookahead: RobustnessCases.claimWithLookahead
+        case .concurrentLoad: ConcurrencyCases.concurrentLoad
+        case .concurrentSave: ConcurrencyCases.concurrentSave
+        case .concurrentClaims: ConcurrencyCases.concurrentClaims
+        case .concurrentEnqueueWithClientID: ConcurrencyCases.concurrentEnqueueWithClientID
+        case .concurrentDeleteVersusLoadAndEnqueue: ConcurrencyCases.concurrentDeleteVersusLoadAndEnqueue
+        case .concurrentPurgeVersusClaim: ConcurrencyCases.concurrentPurgeVersusClaim
+        case .concurrentSaveCompletionVersusEnqueue: ConcurrencyCases.concurrentSaveCompletionVersusEnqueue
         }
     }
 }

@@ -87,7 +87,8 @@ public final class PostgresInstanceStore: SQLBackedStore {
         }
         return InstanceStoreError(
             .storeUnavailable,
-            "Cannot open the PostgreSQL store \(location): \(error.message). Check the connection string (host, "
+            "Cannot open the PostgreSQL store \(location): \(error.message.trimmingCharacters(in: ["."]))"
+                + (error.message.hasSuffix("?") ? "" : ".") + " Check the connection string (host, "
                 + "port, database, user, password or service file) and that the server is running.")
     }
 

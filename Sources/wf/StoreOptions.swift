@@ -9,7 +9,9 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The instance store: sqlite:PATH (relative to the working folder, or absolute). "
+            "The instance store: sqlite:PATH (relative to the working folder, or absolute), or PostgreSQL as "
+                + "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…] or postgres:KEY=VALUE … (any libpq "
+                + "connection string). "
                 + "Default: $STEADFAST_STORE, else sqlite:steadfast.db.",
             valueName: "URL"))
     var store: String?

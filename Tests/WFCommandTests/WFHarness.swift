@@ -1,5 +1,7 @@
 import Foundation
+import InstanceStoreContract
 import SteadfastCore
+import SteadfastPostgres
 import SteadfastSQLite
 import SteadfastStore
 import Testing
@@ -51,14 +53,25 @@ enum WFBinary {
     }
 }
 
-/// A temporary folder with a SQLite store in it, the store opened in-process (as a host would
-/// have it) to create instances and check what `wf` did.
+/// Which store a fixture opens.
+enum StoreKind: String, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+
+    /// SQLite always; PostgreSQL when the tests have a server (see `PostgresTestServer`).
+    static var available: [StoreKind] { PostgresTestServer.enabled ? [.sqlite, .postgres] : [.sqlite] }
+
+    var description: String { rawValue }
+}
+
+/// A temporary folder and a store (a SQLite file in the folder, or a fresh database on the
+/// PostgreSQL test server), the store opened in-process (as a host would have it) to create
+/// instances and check what `wf` did.
 final class StoreFixture: Sendable {
     let folder: URL
-    let path: String
-    let store: SQLiteInstanceStore
-
-    var url: String { "sqlite:\(path)" }
+    let url: String
+    let store: any InstanceStore
+    /// The PostgreSQL database to drop at the end.
+    let database: String?
 
     static let definitionJSON = """
         { "name": "order", "version": "1",
@@ -84,16 +97,26 @@ final class StoreFixture: Sendable {
     /// Well in the past, so the instances' one-hour timers are already due.
     static let started = Instant(millisecondsSinceEpoch: 1_700_000_000_000)
 
-    init() async throws {
+    init(_ kind: StoreKind = .sqlite) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("wf-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        path = folder.appendingPathComponent("instances.db").path
-        store = try await SQLiteInstanceStore(url: "sqlite:\(path)")
+        switch kind {
+        case .sqlite:
+            url = "sqlite:" + folder.appendingPathComponent("instances.db").path
+            database = nil
+            store = try await SQLiteInstanceStore(url: url)
+        case .postgres:
+            let created = try PostgresTestServer.createDatabase()
+            url = created.url
+            database = created.name
+            store = try await PostgresInstanceStore(url: url)
+        }
         try await store.setCompletionAction(.deleteNothing)
     }
 
     func destroy() async {
         await store.close()
+        if let database { PostgresTestServer.dropDatabase(database) }
         try? FileManager.default.removeItem(at: folder)
     }
 

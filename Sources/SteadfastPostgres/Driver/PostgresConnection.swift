@@ -177,7 +177,7 @@ final class PostgresConnection: SQLSession {
     static func message(_ text: UnsafePointer<CChar>?) -> String {
         guard let text else { return "unknown error" }
         return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
-            .replacingOccurrences(of: "\n", with: "; ")
+            .replacingOccurrences(of: "\n", with: "; ").replacingOccurrences(of: "\t", with: " ")
     }
 
     // MARK: Values

@@ -58,10 +58,15 @@ extension SQLInstanceCommands {
     /// The instance's summary; with `lock`, its row stays locked until the transaction ends
     /// (where the database has row locks), so a command can check it and then write.
     public func readSummary(_ id: UUID, lock: Bool = false, on db: any SQLConnection) throws -> InstanceSummary {
+        if lock {
+            // Locked first, read after: a row lock that waited for another writer re-reads only
+            // the locked row, not the rows joined to it (PostgreSQL), so the summary is read by a
+            // statement of its own, which sees that writer's commit whole.
+            _ = try db.query("SELECT 1 FROM instances i WHERE i.id = ?" + db.dialect.lockRowSuffix, [.uuid(id)])
+        }
         guard
             let row = try db.queryFirst(
-                "SELECT \(InstanceRows.summaryColumns) \(InstanceRows.summaryFrom) WHERE i.id = ?"
-                    + (lock ? db.dialect.lockRowSuffix : ""),
+                "SELECT \(InstanceRows.summaryColumns) \(InstanceRows.summaryFrom) WHERE i.id = ?",
                 [.uuid(id)]
             )
         else {

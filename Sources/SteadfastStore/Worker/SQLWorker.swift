@@ -4,8 +4,10 @@ import Foundation
 /// driver calls (and their fsyncs) never hold a cooperative-pool thread, and batches the jobs
 /// that are waiting when a thread becomes free into one transaction (group commit). Each job
 /// runs in its own SAVEPOINT, so a job that fails (a version conflict) rolls back only its own
-/// changes and fails only its own caller; the others resume once the commit is durable. A job
-/// that loses a transient conflict (a deadlock another transaction won) runs again.
+/// changes and fails only its own caller; the others resume once the commit is durable. When a
+/// job loses a transient conflict (a deadlock another transaction won), the whole transaction
+/// is rolled back — the row locks its earlier jobs took are part of the conflict — and its jobs
+/// run again, each in a transaction of its own.
 ///
 /// This is where transactions live: a job's body gets the connection only inside one (or,
 /// for set-up, alone with `standalone`).
@@ -168,19 +170,18 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                 if !connection.isInTransaction {
                     // The database rolled the whole transaction back (an I/O error, a full
                     // disk, a lost connection): the jobs before this one lost their work too.
-                    let error = InstanceStoreError(
-                        .storeUnavailable,
-                        "The database aborted the transaction; nothing in it was saved. Retry, and check "
-                            + "the database (its disk, its server)."
-                    )
-                    for done in committed { done.job.fail(error) }
-                    if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(error) }
+                    for done in committed { done.job.fail(Self.transactionAborted) }
+                    if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(Self.transactionAborted) }
                     transactionLost = true
                     break
                 }
                 switch outcome {
                 case .succeeded(let resume): committed.append((job, resume))
-                case .failed(_, _, let resume): resume()
+                case .failed(_, true, _):
+                    try? connection.executeScript("ROLLBACK")
+                    for again in committed.map(\.job) + [job] + pending { runAlone(again, on: connection) }
+                    return
+                case .failed(_, false, let resume): resume()
                 }
             }
             if transactionLost { continue }
@@ -188,31 +189,62 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         }
     }
 
-    private func runInSavepoint(_ job: SQLJob, on connection: any SQLSession) -> SQLJob.Outcome {
-        var attempt = 0
-        while true {
-            attempt += 1
+    /// Runs one job in transactions of its own until it does not lose a conflict (a few
+    /// tries, a short random pause between them, so the winner of a deadlock gets through).
+    private func runAlone(_ job: SQLJob, on connection: any SQLSession) {
+        for attempt in 0...Self.conflictRetries {
             do {
-                try connection.executeScript("SAVEPOINT job")
+                try beginTransaction(on: connection)
             } catch {
+                job.fail(error)
+                return
+            }
+            let outcome = runInSavepoint(job, on: connection)
+            guard connection.isInTransaction else {
+                if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(Self.transactionAborted) }
+                return
+            }
+            switch outcome {
+            case .succeeded(let resume):
+                finish([(job, resume)], on: connection)
+                return
+            case .failed(_, let retryable, let resume):
+                try? connection.executeScript("ROLLBACK")
+                if retryable && attempt < Self.conflictRetries {
+                    Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.01) * Double(attempt + 1))
+                    continue
+                }
+                resume()
+                return
+            }
+        }
+    }
+
+    private static let transactionAborted = InstanceStoreError(
+        .storeUnavailable,
+        "The database aborted the transaction; nothing in it was saved. Retry, and check the database (its "
+            + "disk, its server).")
+
+    private func runInSavepoint(_ job: SQLJob, on connection: any SQLSession) -> SQLJob.Outcome {
+        do {
+            try connection.executeScript("SAVEPOINT job")
+        } catch {
+            return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
+        }
+        let outcome = job.run(connection)
+        guard connection.isInTransaction else { return outcome }
+        switch outcome {
+        case .succeeded:
+            do {
+                try connection.executeScript("RELEASE job")
+                return outcome
+            } catch {
+                try? connection.executeScript("ROLLBACK TO job; RELEASE job")
                 return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
             }
-            let outcome = job.run(connection)
-            guard connection.isInTransaction else { return outcome }
-            switch outcome {
-            case .succeeded:
-                do {
-                    try connection.executeScript("RELEASE job")
-                    return outcome
-                } catch {
-                    try? connection.executeScript("ROLLBACK TO job; RELEASE job")
-                    return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
-                }
-            case .failed(_, let retryable, _):
-                try? connection.executeScript("ROLLBACK TO job; RELEASE job")
-                if retryable && attempt <= Self.conflictRetries && connection.isInTransaction { continue }
-                return outcome
-            }
+        case .failed:
+            try? connection.executeScript("ROLLBACK TO job; RELEASE job")
+            return outcome
         }
     }
 
