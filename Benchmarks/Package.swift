@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "SteadfastCore", package: steadfast),
                 .product(name: "SteadfastStore", package: steadfast),
                 .product(name: "SteadfastSQLite", package: steadfast),
+                .product(name: "SteadfastPostgres", package: steadfast),
                 .product(name: "SteadfastHost", package: steadfast),
                 .product(name: "SteadfastApplication", package: steadfast),
             ]

@@ -64,14 +64,12 @@ extension PostgresTestServer {
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/postgres")
-        let process = Process()
-        process.executableURL = script
-        process.arguments = ["restart", directory]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw InstanceStoreError(.storeUnavailable, "scripts/postgres restart exited \(process.terminationStatus)")
+        // system(3) waits for its own child; Foundation's Process, started off the main thread,
+        // was seen never to reap this one (its terminationHandler never ran).
+        let command = "'\(script.path)' restart '\(directory)' >/dev/null"
+        let status = system(command)
+        guard status == 0 else {
+            throw InstanceStoreError(.storeUnavailable, "scripts/postgres restart exited \(status)")
         }
     }
 }

@@ -5,7 +5,8 @@ import SteadfastStore
 import Synchronization
 import Testing
 
-/// Crash test: three `wf serve` hosts on one SQLite file and a few hundred instances with
+/// Crash test: three `wf serve` hosts on one store (SQLite, and PostgreSQL when the tests have a
+/// server) and a few hundred instances with
 /// Persist, Delay and Receive, while hosts and `wf send` senders are killed with SIGKILL at
 /// random; every instance completes, and no step whose effect was saved durably runs again.
 ///
@@ -96,9 +97,10 @@ import Testing
         }
     }
 
-    @Test func hostsAndSendersKilledAtRandomLoseNothingAndRepeatNoSavedStep() async throws {
+    @Test(arguments: StoreKind.available)
+    func hostsAndSendersKilledAtRandomLoseNothingAndRepeatNoSavedStep(_ kind: StoreKind) async throws {
         let settings = Settings.fromEnvironment()
-        let fixture = try await StoreFixture()
+        let fixture = try await StoreFixture(kind)
         let definitions = try HostProcessTests.writeDefinition(fixture, Self.definition)
         let logs = fixture.folder.appendingPathComponent("logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -173,7 +175,7 @@ import Testing
         let logCheck = try LogCheck(logs: logs, idsByKey: idsByKey, steps: Self.steps)
 
         let report = """
-            crash test: \(settings.instances) instances (\(Self.steps) steps each, Persist after each, 3 Delays, \
+            crash test on \(kind): \(settings.instances) instances (\(Self.steps) steps each, Persist after each, 3 Delays, \
             2 Receives), \(all.count) stored, \(completed) completed; \
             \(hosts.kills) host kills (SIGKILL) over \(hosts.count) hosts; \
             \(counters.value.senderKills) sender kills of \(counters.value.attempts) `wf send` attempts \

@@ -4,7 +4,8 @@ import SteadfastSQLite
 import SteadfastStore
 import Testing
 
-/// Real `wf serve` processes on one SQLite file: a host killed with SIGKILL while it holds
+/// Real `wf serve` processes on one store (a SQLite file, and a PostgreSQL database when the
+/// tests have a server): a host killed with SIGKILL while it holds
 /// instances, and two hosts sharing many instances. Behaviour checks with generous deadlines,
 /// not timings.
 @Suite(.serialized) struct HostProcessTests {
@@ -109,8 +110,9 @@ import Testing
         return completed
     }
 
-    @Test func aKilledHostsInstancesCompleteOnAnotherHostExactlyOnce() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available)
+    func aKilledHostsInstancesCompleteOnAnotherHostExactlyOnce(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         defer { Task { await fixture.destroy() } }
         let definitions = try Self.writeDefinition(fixture, Self.definition(delay: "PT3S"))
         let ids = try await Self.seed(fixture, definitionJSON: Self.definition(delay: "PT3S"), count: 40)
@@ -152,8 +154,9 @@ import Testing
         }
     }
 
-    @Test func twoHostsShareFiveHundredInstancesAndRunEachStepOnce() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available)
+    func twoHostsShareFiveHundredInstancesAndRunEachStepOnce(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         defer { Task { await fixture.destroy() } }
         let json = Self.definition(delay: "PT0.5S")
         let definitions = try Self.writeDefinition(fixture, json)
@@ -175,6 +178,6 @@ import Testing
         #expect(
             !hostA.lines.isEmpty && !hostB.lines.isEmpty, "A: \(hostA.lines.count) lines, B: \(hostB.lines.count) lines"
         )
-        print("two hosts, 500 instances: host A ran \(hostA.lines.count) steps, host B \(hostB.lines.count)")
+        print("two hosts on \(kind), 500 instances: host A ran \(hostA.lines.count) steps, host B \(hostB.lines.count)")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SteadfastApplication
 import SteadfastCore
 import SteadfastHost
+import SteadfastPostgres
 import SteadfastSQLite
 import SteadfastStore
 import Synchronization
@@ -71,14 +72,48 @@ final class Ticket: Sendable {
     }
 }
 
-func temporaryStore() async throws -> (SQLiteInstanceStore, String) {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-bench-\(UUID()).db").path
-    let store = try await SQLiteInstanceStore(url: "sqlite:\(path)")
-    return (store, path)
+/// The PostgreSQL server to measure on (`STEADFAST_BENCH_POSTGRES`, a URL of a database there
+/// from which new databases may be created); SQLite when unset.
+let postgresServer: String? = ProcessInfo.processInfo.environment["STEADFAST_BENCH_POSTGRES"].flatMap {
+    $0.isEmpty ? nil : $0
 }
 
-func removeStore(_ path: String) {
+/// Opens the store at `url` the way `wf` does (full durability).
+func openStore(_ url: String) async throws -> any InstanceStore {
+    try await StoreConfiguration(url: url).open()
+}
+
+/// A new, empty store: a SQLite file in the temporary folder, or a new database on the
+/// PostgreSQL server. Returns it and its URL.
+func temporaryStore() async throws -> (any InstanceStore, String) {
+    let url: String
+    if let server = postgresServer {
+        let name = "steadfast_bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PostgresDatabases.create(name, server: server)
+        var components = URLComponents(string: server)!
+        components.path = "/" + name
+        url = components.string!
+    } else {
+        url =
+            "sqlite:"
+            + FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-bench-\(UUID()).db").path
+    }
+    return (try await openStore(url), url)
+}
+
+func removeStore(_ url: String) {
+    if let server = postgresServer, let name = URLComponents(string: url)?.path.dropFirst() {
+        try? PostgresDatabases.drop(String(name), server: server)
+        return
+    }
+    let path = String(url.dropFirst("sqlite:".count))
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
+/// Group-commit counters of either store.
+func commitStatistics(_ store: any InstanceStore) -> GroupCommitStatistics {
+    (store as? SQLiteInstanceStore)?.groupCommitStatistics ?? (store as? PostgresInstanceStore)?.groupCommitStatistics
+        ?? GroupCommitStatistics()
 }
 
 let threeSteps = try WorkflowDefinition(name: "three-steps", version: "1", variables: ["n": 0]) {
@@ -101,7 +136,7 @@ func throughput(concurrency: Int, total: Int) async throws -> (perSecond: Double
         options: HostOptions(hostID: "bench", maxConcurrentInstances: 10_000)
     ) { tracker.handle($0) }
     try await host.start(background: false)
-    let before = store.groupCommitStatistics
+    let before = commitStatistics(store)
     let tickets = Ticket(limit: total)
     let clock = ContinuousClock()
     let began = clock.now
@@ -117,7 +152,7 @@ func throughput(concurrency: Int, total: Int) async throws -> (perSecond: Double
         try await group.waitForAll()
     }
     let elapsed = clock.now - began
-    let after = store.groupCommitStatistics
+    let after = commitStatistics(store)
     await host.stop()
     await store.close()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -166,7 +201,7 @@ func createTimersAsAnotherProcess(arguments: [String]) async throws {
     guard arguments.count == 3, let count = Int(arguments[1]), let first = Int64(arguments[2]) else {
         fatalError("usage: host-bench create-timers PATH COUNT FIRST_MS")
     }
-    let store = try await SQLiteInstanceStore(url: "sqlite:\(arguments[0])")
+    let store = try await openStore(arguments[0])
     let host = WorkflowHost(
         store: store, catalog: DefinitionCatalog([timerDefinition]),
         options: HostOptions(
@@ -248,7 +283,7 @@ func controlLatency(count: Int) async throws -> (message: [Double], terminate: [
     for index in 0..<count {
         ids.append(try await host.send(operation: "open", body: ["id": .number(Double(index))]).entry.instanceID)
     }
-    let operatorStore = try await SQLiteInstanceStore(url: "sqlite:\(path)")
+    let operatorStore = try await openStore(path)
     let service = WorkflowService(store: operatorStore)
     let clock = ContinuousClock()
     func timed(_ body: () async throws -> Void) async throws -> Double {
@@ -279,6 +314,147 @@ func controlLatency(count: Int) async throws -> (message: [Double], terminate: [
     return (message.sorted(), terminate.sorted())
 }
 
+// MARK: Many hosts (PostgreSQL)
+
+func milliseconds(_ date: Date = Date()) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }
+
+/// `host-bench run-host URL CONCURRENCY TOTAL START_MS`: one of several host processes of a
+/// throughput run. Opens its store and host, waits for the common start, runs its share, and
+/// prints the time it finished (ms since 1970).
+func runHostProcess(arguments: [String]) async throws {
+    guard arguments.count == 4, let concurrency = Int(arguments[1]), let total = Int(arguments[2]),
+        let start = Int64(arguments[3])
+    else { fatalError("usage: host-bench run-host URL CONCURRENCY TOTAL START_MS") }
+    let store = try await openStore(arguments[0])
+    let tracker = Tracker()
+    let host = WorkflowHost(
+        store: store, catalog: DefinitionCatalog([threeSteps]),
+        options: HostOptions(hostID: "bench-\(getpid())", maxConcurrentInstances: 10_000)
+    ) { tracker.handle($0) }
+    try await host.start(background: false)
+    try await Task.sleep(for: .milliseconds(max(0, start - milliseconds())))
+    let tickets = Ticket(limit: total)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                while tickets.take() != nil {
+                    await tracker.waitForFinish(try await host.startInstance(definitionName: "three-steps"))
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    print(milliseconds())
+    await host.stop()
+    await store.close()
+}
+
+/// Runs this executable again with `arguments`, its stdout in a pipe.
+func startSelf(_ arguments: [String]) throws -> (Process, Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = arguments
+    process.standardInput = FileHandle.nullDevice
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    return (process, pipe)
+}
+
+/// Three-Persist workflows per second with `hosts` host processes on one database, each
+/// starting its share of `total`, `concurrency` in flight in all.
+func hostsThroughput(hosts: Int, concurrency: Int, total: Int) async throws -> Double {
+    let (store, url) = try await temporaryStore()
+    await store.close()
+    defer { removeStore(url) }
+    let start = milliseconds() + 3000
+    let children = try (0..<hosts).map { _ in
+        try startSelf(["run-host", url, "\(concurrency / hosts)", "\(total / hosts)", "\(start)"])
+    }
+    var finished: Int64 = 0
+    for (process, pipe) in children {
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        guard process.terminationStatus == 0, let end = Int64(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { fatalError("a host process failed (exit \(process.terminationStatus)): \(output)") }
+        finished = max(finished, end)
+    }
+    return Double(total / hosts * hosts) / (Double(finished - start) / 1000)
+}
+
+/// The failover runs' workflow: created by `open`, waits for `go`, then ends.
+let waiter = try WorkflowDefinition(name: "waiter", version: "1", variables: ["id": nil], keys: ["id"]) {
+    Receive("open", correlateOn: "id", createsInstance: true)
+    Receive("go", correlateOn: "id")
+}
+
+/// `host-bench hold URL COUNT`: a host (lock renewal 1 s, so its lock lasts 2 s) that starts
+/// and holds COUNT waiting instances, prints "ready", and runs until it is killed.
+func holdProcess(arguments: [String]) async throws {
+    guard arguments.count == 2, let count = Int(arguments[1]) else { fatalError("usage: host-bench hold URL COUNT") }
+    let store = try await openStore(arguments[0])
+    let host = WorkflowHost(
+        store: store, catalog: DefinitionCatalog([waiter]),
+        options: HostOptions(
+            hostID: "doomed", timeToUnload: .seconds(600), hostLockRenewalPeriod: .seconds(1),
+            maxConcurrentInstances: count + 10))
+    try await host.start()
+    for index in 0..<count { _ = try await host.send(operation: "open", body: ["id": .number(Double(index))]) }
+    print("ready")
+    fflush(stdout)
+    try await Task.sleep(for: .seconds(3600))
+}
+
+/// A host holding `count` instances is killed with SIGKILL while they wait for a message that
+/// is then sent to each; another host (detection period 1 s) takes them once the dead host's
+/// lock (2 s) expires. Returns the ms from the kill to the first and the last instance
+/// finished elsewhere.
+func failover(count: Int) async throws -> (first: Double, last: Double) {
+    let (store, url) = try await temporaryStore()
+    defer { removeStore(url) }
+    let tracker = Tracker()
+    let survivor = WorkflowHost(
+        store: store, catalog: DefinitionCatalog([waiter]),
+        options: HostOptions(hostID: "survivor", runnableInstancesDetectionPeriod: .seconds(1)),
+        onEvent: { tracker.handle($0) })
+    try await survivor.start()
+    let (doomed, pipe) = try startSelf(["hold", url, "\(count)"])
+    let ready = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+    precondition(ready.hasPrefix("ready"), "the holding host did not start: \(ready)")
+    let ids = try await store.listInstances(InstanceQuery(limit: count + 10)).map(\.id)
+    kill(doomed.processIdentifier, SIGKILL)
+    let killed = ContinuousClock.now
+    for index in 0..<count {
+        _ = try await store.enqueue(
+            .message(operation: "go", body: Data(#"{"id": \#(index)}"#.utf8)),
+            forKey: InstanceKey(name: "id", value: .number(Double(index))),
+            clientID: nil)
+    }
+    var times: [Double] = []
+    await withTaskGroup(of: Double.self) { group in
+        for id in ids {
+            group.addTask {
+                await tracker.waitForFinish(id)
+                let elapsed = ContinuousClock.now - killed
+                return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            }
+        }
+        for await time in group { times.append(time) }
+    }
+    await survivor.stop()
+    await store.close()
+    return (times.min() ?? .nan, times.max() ?? .nan)
+}
+
+if CommandLine.arguments.dropFirst().first == "run-host" {
+    try await runHostProcess(arguments: Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+if CommandLine.arguments.dropFirst().first == "hold" {
+    try await holdProcess(arguments: Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().first == "create-timers" {
     try await createTimersAsAnotherProcess(arguments: Array(CommandLine.arguments.dropFirst(2)))
     exit(0)
@@ -289,6 +465,24 @@ let sections = Set(CommandLine.arguments.dropFirst())
 func runs(_ section: String) -> Bool { sections.isEmpty || sections.contains(section) }
 
 var rows: [(String, String, String)] = []
+if runs("hosts") {
+    precondition(
+        postgresServer != nil, "the hosts section needs STEADFAST_BENCH_POSTGRES (several hosts share PostgreSQL)")
+    for hosts in [1, 2, 4] {
+        for concurrency in [1, 64, 256] where !(concurrency == 1 && hosts > 1) {
+            let rate = try await hostsThroughput(
+                hosts: hosts, concurrency: concurrency, total: concurrency == 1 ? 300 : 6000)
+            rows.append(
+                (
+                    "3 steps + Persist each, \(hosts) host process(es), \(concurrency) concurrent",
+                    String(format: "%.0f", rate), "workflows/s"
+                ))
+        }
+    }
+    let times = try await failover(count: 100)
+    rows.append(("failover (lock 2 s, detection 1 s): kill → first resumed", String(format: "%.0f", times.first), "ms"))
+    rows.append(("  kill → all 100 resumed", String(format: "%.0f", times.last), "ms"))
+}
 if runs("throughput") {
     let single = try await throughput(concurrency: 1, total: 300)
     rows.append(("3 steps + Persist each, 1 at a time", String(format: "%.0f", single.perSecond), "workflows/s"))
@@ -323,7 +517,9 @@ func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
     return right ? space + text : text + space
 }
 print(
-    "Steadfast host benchmark: SQLite, WAL, synchronous=FULL (\(ProcessInfo.processInfo.activeProcessorCount) cores, release build)"
+    "Steadfast host benchmark: "
+        + (postgresServer == nil ? "SQLite, WAL, synchronous=FULL" : "PostgreSQL, synchronous_commit=on")
+        + " (\(ProcessInfo.processInfo.activeProcessorCount) cores, release build)"
 )
 if runs("timers") { print("Delay lateness targets: p99 under 50 ms, max under 200 ms.") }
 print("\(pad("benchmark", widths.0))  \(pad("value", widths.1, right: true))  unit")
