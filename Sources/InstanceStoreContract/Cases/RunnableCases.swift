@@ -172,6 +172,10 @@ enum RunnableCases {
         // The live-locked one's owner expired at +60 s, not yet.
         #expect(try await store.nextTimerDueTime(definitions: nil) == now.addingTimeInterval(30))
         fixture.clock.advance(by: .seconds(10))
+        // Its timer is due now, but its owner still holds it: it becomes runnable when the
+        // owner's lock expires (the host died), at +60 s.
+        #expect(try await store.nextTimerDueTime(definitions: nil) == now.addingTimeInterval(60))
+        try await store.deleteLockOwner(owner.id)
         #expect(try await store.nextTimerDueTime(definitions: nil) == nil)
     }
 }

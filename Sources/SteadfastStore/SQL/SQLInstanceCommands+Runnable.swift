@@ -76,7 +76,8 @@ extension SQLInstanceCommands {
         }
         return RunnableBatch(
             loaded: loaded, faulted: faulted,
-            nextTimerDueTime: try nextTimerDueTime(definitions: definitions, now: now, after: dueBy, on: db))
+            nextTimerDueTime: try nextTimerDueTime(
+                definitions: definitions, now: now, after: dueBy, owner: owner, on: db))
     }
 
     /// Marks as blocked the instances with work now whose definition name a host with
@@ -123,17 +124,35 @@ extension SQLInstanceCommands {
         try nextTimerDueTime(definitions: definitions, now: now, on: db)
     }
 
-    /// The earliest timer due after `after` (default `now`), read at `now`.
+    /// The earliest moment after `after` (default `now`) at which an instance becomes runnable,
+    /// read at `now`: a timer falls due, or the lock of a live owner expires on an instance with
+    /// work waiting (its host died: the round at that moment takes it over, with no period to
+    /// wait). A lock expiry counts `after − now` late, as a timer within the lookahead counts
+    /// early, so the round that wakes for it finds the lock expired. The locks of `owner` (the
+    /// host asking) do not count: it runs those instances itself.
     func nextTimerDueTime(
-        definitions: Set<DefinitionIdentity>?, now: Date, after: Date? = nil, on db: any SQLConnection
+        definitions: Set<DefinitionIdentity>?, now: Date, after: Date? = nil, owner: UUID? = nil,
+        on db: any SQLConnection
     ) throws -> Date? {
         let hosted = DefinitionIdentity.filter(definitions)
+        let after = after ?? now
         let row = try db.queryFirst(
             """
-            SELECT MIN(i.next_timer_at) FROM instances i
-            WHERE \(Self.candidateConditions) AND i.is_suspended = 0 AND \(hosted.sql) AND i.next_timer_at > ?
+            SELECT MIN(due) FROM (
+                SELECT MIN(i.next_timer_at) AS due FROM instances i
+                WHERE \(Self.candidateConditions) AND i.is_suspended = 0 AND \(hosted.sql) AND i.next_timer_at > ?
+                UNION ALL
+                SELECT MIN(o.lock_expires_at) + ? AS due FROM instances i JOIN lock_owners o ON o.id = i.lock_owner_id
+                WHERE o.lock_expires_at > ? AND o.id <> ? AND i.status IN ('running', 'idle') AND \(hosted.sql)
+                AND \(Self.hasWorkNow)
+            ) AS upcoming
             """,
-            [.time(now)] + hosted.parameters + [.time(after ?? now)]
+            [.time(now)] + hosted.parameters + [.time(after)]
+                + [
+                    .integer(StoreTime.milliseconds(after) - StoreTime.milliseconds(now)), .time(now),
+                    owner.map(SQLValue.uuid) ?? .text(""),
+                ]
+                + hosted.parameters + [.time(now)]
         )
         guard let row else { return nil }
         return try row.optionalTime(0)

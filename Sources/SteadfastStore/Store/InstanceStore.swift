@@ -141,8 +141,10 @@ public protocol InstanceStore: InstanceStoreReader {
     /// bumps no version; the next save of the instance clears the mark.
     func markBlockedInstances(hosting definitions: Set<DefinitionIdentity>) async throws
 
-    /// The earliest timer due after now among unsuspended instances of `definitions` that no
-    /// live owner holds: arm the next detection poll at min(period, this − now).
+    /// The earliest moment after now at which an instance of `definitions` becomes runnable: a
+    /// timer of an unsuspended instance no live owner holds falls due, or the lock expires on an
+    /// instance with work waiting (its host died). Arm the next detection poll at
+    /// min(period, this − now).
     func nextTimerDueTime(definitions: Set<DefinitionIdentity>?) async throws -> Date?
 
     // MARK: The inbox
