@@ -14,7 +14,7 @@ public struct PostgresStoreOptions: Sendable, Hashable {
     public var synchronousCommit: Bool
 
     public init(
-        writeConnections: Int = 4, readConnections: Int = 2, maxBatchSize: Int = 64, synchronousCommit: Bool = true
+        writeConnections: Int = 8, readConnections: Int = 2, maxBatchSize: Int = 64, synchronousCommit: Bool = true
     ) {
         self.synchronousCommit = synchronousCommit
         self.writeConnections = writeConnections

@@ -106,10 +106,10 @@ rows.append(("while loop, 2 assigns per iteration", format(loopRate), "activitie
 let idleDefinition = try hundredActivities(idle: true)
 var idle = try WorkflowInstance(definition: idleDefinition, instanceID: "3f2a9c1e-6d3b-4f7a-9b8e-0c1d2e3f4a5b")
 precondition(idle.run(now: start).status == .idle)
-let encoded = idle.state.encoded()
+let encoded = try idle.state.encoded()
 rows.append(("state of the 100-activity workflow, idle halfway", "\(encoded.count)", "bytes (JSON)"))
-let encodeRate = measure(seconds: 0.5) {
-    _ = idle.state.encoded()
+let encodeRate = try measure(seconds: 0.5) {
+    _ = try idle.state.encoded()
     return 1
 }
 rows.append(("  encode that state", format(encodeRate), "states/s"))
@@ -132,7 +132,7 @@ let wide = try WorkflowDefinition(
     body: .parallel((0..<100).map { .receive(Activity.Receive(operation: "op\($0)")) }))
 var wideInstance = try WorkflowInstance(definition: wide, instanceID: "3f2a9c1e-6d3b-4f7a-9b8e-0c1d2e3f4a5b")
 _ = wideInstance.run(now: start)
-rows.append(("state with 100 parallel open bookmarks", "\(wideInstance.state.encoded().count)", "bytes (JSON)"))
+rows.append(("state with 100 parallel open bookmarks", "\(try wideInstance.state.encoded().count)", "bytes (JSON)"))
 
 let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
 func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

@@ -58,7 +58,7 @@ extension SQLInstanceCommands {
     /// The instance's summary; with `lock`, its row stays locked until the transaction ends
     /// (where the database has row locks), so a command can check it and then write.
     public func readSummary(_ id: UUID, lock: Bool = false, on db: any SQLConnection) throws -> InstanceSummary {
-        if lock {
+        if lock && !db.dialect.lockRowSuffix.isEmpty {
             // Locked first, read after: a row lock that waited for another writer re-reads only
             // the locked row, not the rows joined to it (PostgreSQL), so the summary is read by a
             // statement of its own, which sees that writer's commit whole.

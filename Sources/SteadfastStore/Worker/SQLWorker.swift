@@ -155,6 +155,10 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     }
 
     private func runTransaction(_ batch: [SQLJob], on connection: any SQLSession) {
+        if batch.count == 1 {
+            runAlone(batch[0], on: connection)
+            return
+        }
         var pending = batch[...]
         while !pending.isEmpty {
             do {
@@ -189,8 +193,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         }
     }
 
-    /// Runs one job in transactions of its own until it does not lose a conflict (a few
-    /// tries, a short random pause between them, so the winner of a deadlock gets through).
+    /// Runs one job in a transaction of its own, again after a lost conflict (a few tries, a
+    /// short random pause between them, so the winner of a deadlock gets through).
     private func runAlone(_ job: SQLJob, on connection: any SQLSession) {
         for attempt in 0...Self.conflictRetries {
             do {
@@ -199,7 +203,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                 job.fail(error)
                 return
             }
-            let outcome = runInSavepoint(job, on: connection)
+            // Alone in its transaction, the job needs no savepoint: a failure rolls it all back.
+            let outcome = job.run(connection)
             guard connection.isInTransaction else {
                 if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(Self.transactionAborted) }
                 return
