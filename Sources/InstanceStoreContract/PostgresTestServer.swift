@@ -11,9 +11,6 @@ public enum PostgresTestServer {
         return value.isEmpty ? nil : value
     }()
 
-    /// The server's data folder (`scripts/postgres restart` takes it), when the tests own it.
-    public static let directory: String? = ProcessInfo.processInfo.environment["STEADFAST_TEST_POSTGRES_DIR"]
-
     public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     /// Whether the PostgreSQL tests run: with a server; without one, they are skipped — except
@@ -52,24 +49,51 @@ public enum PostgresTestServer {
     }
 }
 
-extension PostgresTestServer {
-    /// Restarts the test server (`pg_ctl restart -m fast`, through `scripts/postgres`): every
-    /// connection to it is cut.
-    public static func restart() throws {
-        guard let directory else {
-            throw InstanceStoreError(
-                .storeUnavailable,
-                "STEADFAST_TEST_POSTGRES_DIR is not set: only a server scripts/test started "
-                    + "can be restarted.")
-        }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/postgres")
-        // system(3) waits for its own child; Foundation's Process, started off the main thread,
-        // was seen never to reap this one (its terminationHandler never ran).
-        let command = "'\(script.path)' restart '\(directory)' >/dev/null"
+/// A PostgreSQL server of one test's own (`scripts/postgres start` in a new folder), for tests
+/// that restart it: restarting the shared server would cut every other test's connections.
+public final class PrivatePostgresServer: Sendable {
+    public let directory: String
+    public let url: String
+
+    private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/postgres").path
+
+    public init() throws {
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "steadfast-pg-private-\(UUID().uuidString.prefix(8))"
+            ).path
+        let urlFile = directory + ".url"
+        defer { try? FileManager.default.removeItem(atPath: urlFile) }
+        try Self.run("'\(Self.script)' start '\(directory)' > '\(urlFile)'")
+        url = try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `pg_ctl restart -m fast`: every connection to it is cut; same port, same data.
+    public func restart() throws {
+        try Self.run("'\(Self.script)' restart '\(directory)' >/dev/null")
+    }
+
+    /// Stops the server and deletes its folder.
+    public func stop() {
+        try? Self.run("'\(Self.script)' stop '\(directory)' >/dev/null 2>&1")
+    }
+
+    /// A URL naming a new, empty database on this server.
+    public func createDatabase() throws -> String {
+        let name = "steadfast_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PostgresDatabases.create(name, server: url)
+        guard var components = URLComponents(string: url) else { return url }
+        components.path = "/" + name
+        return components.string ?? url
+    }
+
+    /// system(3) waits for its own child; Foundation's Process, started off the main thread,
+    /// was seen never to reap `scripts/postgres` (its terminationHandler never ran).
+    private static func run(_ command: String) throws {
         let status = system(command)
         guard status == 0 else {
-            throw InstanceStoreError(.storeUnavailable, "scripts/postgres restart exited \(status)")
+            throw InstanceStoreError(.storeUnavailable, "'\(command)' failed (status \(status))")
         }
     }
 }

@@ -46,10 +46,15 @@ public final class PostgresInstanceStore: SQLBackedStore {
         self.location = location
         self.options = options
         self.commands = SQLInstanceCommands(options: options)
-        let setup = postgresOptions.synchronousCommit ? nil : "SET synchronous_commit = off"
+        // A host frozen inside a transaction (paused, cut off) must not hold row locks for as
+        // long as TCP takes to notice: others wait at most the lock timeout (then retry: a
+        // conflict), and the server ends a transaction left idle.
+        let setup =
+            "SET lock_timeout = '5s'; SET idle_in_transaction_session_timeout = '60s'"
+            + (postgresOptions.synchronousCommit ? "" : "; SET synchronous_commit = off")
         let writes = try Self.connect(
             conninfo, setup: setup, count: postgresOptions.writeConnections, location: location)
-        let reads = try Self.connect(conninfo, setup: nil, count: postgresOptions.readConnections, location: location)
+        let reads = try Self.connect(conninfo, setup: setup, count: postgresOptions.readConnections, location: location)
         self.writer = SQLWorker(connections: writes, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres")
         self.reader = SQLWorker(
             connections: reads, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres-read")
@@ -85,10 +90,11 @@ public final class PostgresInstanceStore: SQLBackedStore {
         guard let error = error as? SQLDriverError else {
             return (error as? InstanceStoreError) ?? InstanceStoreError(.storeUnavailable, "\(error)")
         }
+        let detail = location.scrubbed(error.message)
         return InstanceStoreError(
             .storeUnavailable,
-            "Cannot open the PostgreSQL store \(location): \(error.message.trimmingCharacters(in: ["."]))"
-                + (error.message.hasSuffix("?") ? "" : ".") + " Check the connection string (host, "
+            "Cannot open the PostgreSQL store \(location): \(detail.trimmingCharacters(in: ["."]))"
+                + (detail.hasSuffix("?") ? "" : ".") + " Check the connection string (host, "
                 + "port, database, user, password or service file) and that the server is running.")
     }
 

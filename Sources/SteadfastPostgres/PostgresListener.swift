@@ -39,15 +39,22 @@ final class PostgresListener: Sendable {
 
     /// Returns once the count differs from `token`, or after `timeout`.
     func wait(after token: Int64, timeout: Duration) async {
-        let id = UUID()
-        let timer = Task { [self] in
-            try? await Task.sleep(for: timeout)
-            resume(id)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { await self.notification(after: token) }
+            await group.next()
+            group.cancelAll()
         }
+    }
+
+    /// Returns at the next notification (at once if the count already differs from `token`), or
+    /// when the task is cancelled — even if that happens before the waiter is registered.
+    private func notification(after token: Int64) async {
+        let id = UUID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let ready = state.withLock { state -> Bool in
-                    guard state.count == token, !state.stopping else { return true }
+                    guard state.count == token, !state.stopping, !Task.isCancelled else { return true }
                     state.waiters[id] = continuation
                     return false
                 }
@@ -56,7 +63,6 @@ final class PostgresListener: Sendable {
         } onCancel: {
             resume(id)
         }
-        timer.cancel()
     }
 
     func stop() {

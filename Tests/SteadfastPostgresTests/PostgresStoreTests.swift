@@ -29,6 +29,9 @@ struct PostgresSchemaFileTests {
             "postgresql://app:***@db/wf?sslmode=require&password=***"
         ),
         ("postgres://app@db/wf", "postgres://app@db/wf"),
+        ("postgres://app:pa?ss@db/wf", "postgres://app:***@db/wf"),
+        ("postgres://app@db/wf?sslpassword=k3y", "postgres://app@db/wf?sslpassword=***"),
+        ("postgres:host=db password=a\\ b dbname=wf", "postgres:host=db password=*** dbname=wf"),
         ("postgres:host=db dbname=wf password=s3cret", "postgres:host=db dbname=wf password=***"),
         ("postgres:host=db password = 'a b\\' c' dbname=wf", "postgres:host=db password = *** dbname=wf"),
     ])
@@ -37,8 +40,18 @@ struct PostgresSchemaFileTests {
         #expect(StoreLocation.redacted(url) == shown)
     }
 
+    @Test func aDriverMessageRepeatingThePasswordIsScrubbed() throws {
+        let location = try StoreLocation(parsing: "postgres://app:s%3Fcret@db/wf")
+        #expect(
+            location.scrubbed(#"invalid percent-encoded token: "s%3Fcret""#) == #"invalid percent-encoded token: "***""#
+        )
+        #expect(location.scrubbed("password s?cret") == "password ***")
+    }
+
     @Test func keywordConnectionStrings() throws {
         #expect(try StoreLocation(parsing: "postgres:service=steadfast") == .postgres(conninfo: "service=steadfast"))
+        #expect(
+            try StoreLocation(parsing: "postgresql:host=db password=x").description == "postgres:host=db password=***")
         let error = #expect(throws: InstanceStoreError.self) { try StoreLocation(parsing: "postgres:db.example") }
         #expect(error?.code == .invalidStoreURL)
     }
@@ -104,11 +117,12 @@ struct PostgresStoreTests {
     }
 
     @Test func theStoreReconnectsAfterTheServerRestarts() async throws {
-        try #require(PostgresTestServer.directory != nil, "needs the server scripts/test started (to restart it)")
-        let database = try PostgresContractDatabase()
-        let store = try await database.openPostgresStore()
+        // A server of its own: restarting the shared one would cut the other tests' connections.
+        let server = try PrivatePostgresServer()
+        defer { server.stop() }
+        let store = try await PostgresInstanceStore(url: try server.createDatabase())
         let owner = try await store.createLockOwner(hostID: "h", lockDuration: .seconds(60))
-        try PostgresTestServer.restart()
+        try server.restart()
         // The first operation on each dead connection may fail (it was in flight when the server
         // went away); the pool reconnects, and the store goes on.
         var renewed: LockOwner?
@@ -122,6 +136,6 @@ struct PostgresStoreTests {
         }
         #expect(renewed?.id == owner.id)
         #expect(try await store.listInstances(InstanceQuery(limit: 10)).isEmpty)
-        await database.destroy()
+        await store.close()
     }
 }

@@ -122,9 +122,10 @@ struct ManyHostsTests {
     }
 
     @Test func hostsReconnectAfterTheDatabaseRestarts() async throws {
-        try #require(PostgresTestServer.directory != nil, "needs the server scripts/test started (to restart it)")
-        let fixture = try await StoreFixture(.postgres)
-        defer { Task { await fixture.destroy() } }
+        // A server of its own: restarting the shared one would cut the other tests' connections.
+        let server = try PrivatePostgresServer()
+        defer { server.stop() }
+        let fixture = try await StoreFixture(.postgres, postgresURL: try server.createDatabase())
         let definitions = try HostProcessTests.writeDefinition(fixture, Self.definition)
         let ids = try await HostProcessTests.seed(fixture, definitionJSON: Self.definition, count: 300)
         let hosts = try ["host-a", "host-b"].map {
@@ -132,7 +133,7 @@ struct ManyHostsTests {
         }
         defer { for host in hosts where host.process.isRunning { kill(host.process.processIdentifier, SIGKILL) } }
         try await Task.sleep(for: .seconds(1))
-        try PostgresTestServer.restart()
+        try server.restart()
         // The fixture's own connections were cut too; its pool reconnects on the next call.
         var poked = false
         for _ in 0..<50 where !poked {
@@ -147,5 +148,6 @@ struct ManyHostsTests {
         for host in hosts { await host.stop() }
         #expect(completed == ids.count, "\(completed) of \(ids.count) completed after the restart")
         try await Self.expectEachCompletedOnce(fixture, ids)
+        await fixture.destroy()
     }
 }

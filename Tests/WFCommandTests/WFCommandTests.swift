@@ -294,7 +294,10 @@ struct WFCommandTests {
     @Test(arguments: [
         ("nope:instances.db", "not valid"),
         ("sqlite:", "not valid"),
-        ("postgres://localhost/steadfast", "PostgreSQL store is not in this build"),
+        (
+            "postgres://app:s3cret@127.0.0.1:1/steadfast",
+            "Cannot open the PostgreSQL store postgres://app:***@127.0.0.1:1"
+        ),
         ("sqlite:missing/instances.db", "no store at"),
     ])
     func aBadStoreURLIsOneLineOnStderr(url: String, fragment: String) async throws {
@@ -304,8 +307,12 @@ struct WFCommandTests {
             let run = try await runWF(arguments + ["--store", url], in: folder)
             expectOneLineError(run, containing: fragment)
             let json = try await runWF(arguments + ["--store", url, "--json"], in: folder)
-            expectJSONError(json, code: url.hasPrefix("sqlite:missing") ? "store-not-found" : "invalid-store-url")
+            let code =
+                url.hasPrefix("sqlite:missing")
+                ? "store-not-found" : url.hasPrefix("postgres") ? "store-unavailable" : "invalid-store-url"
+            expectJSONError(json, code: code)
             #expect(json.stdout.contains(fragment), "\(json)")
+            #expect(!run.stderr.contains("s3cret") && !json.stdout.contains("s3cret"))
         }
         try? FileManager.default.removeItem(at: folder)
     }

@@ -97,7 +97,9 @@ final class StoreFixture: Sendable {
     /// Well in the past, so the instances' one-hour timers are already due.
     static let started = Instant(millisecondsSinceEpoch: 1_700_000_000_000)
 
-    init(_ kind: StoreKind = .sqlite) async throws {
+    /// With `postgresURL`, the PostgreSQL fixture uses that database (on a server of the test's
+    /// own) rather than a new one on the shared test server.
+    init(_ kind: StoreKind = .sqlite, postgresURL: String? = nil) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("wf-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         switch kind {
@@ -106,9 +108,14 @@ final class StoreFixture: Sendable {
             database = nil
             store = try await SQLiteInstanceStore(url: url)
         case .postgres:
-            let created = try PostgresTestServer.createDatabase()
-            url = created.url
-            database = created.name
+            if let postgresURL {
+                url = postgresURL
+                database = nil
+            } else {
+                let created = try PostgresTestServer.createDatabase()
+                url = created.url
+                database = created.name
+            }
             store = try await PostgresInstanceStore(url: url)
         }
         try await store.setCompletionAction(.deleteNothing)

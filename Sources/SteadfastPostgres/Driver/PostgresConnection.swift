@@ -63,6 +63,8 @@ final class PostgresConnection: SQLSession {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
+    var isTransactionFailed: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? false }
+
     func executeScript(_ sql: String) throws {
         let handle = try live()
         let result = PQexec(handle, sql)

@@ -7,6 +7,10 @@ public protocol SQLSession: SQLConnection {
     /// Whether a transaction is open (false after the database rolled it back on its own).
     var isInTransaction: Bool { get }
 
+    /// Whether the open transaction failed and can only be rolled back (PostgreSQL's aborted
+    /// state; SQLite rolls back on its own, which `isInTransaction` shows).
+    var isTransactionFailed: Bool { get }
+
     /// Makes the connection usable again if it was lost (a server restarted); throws when it
     /// cannot. Called before a transaction starts, never inside one.
     func reconnectIfNeeded() throws
@@ -17,4 +21,6 @@ public protocol SQLSession: SQLConnection {
 
 extension SQLSession {
     public func reconnectIfNeeded() throws {}
+
+    public var isTransactionFailed: Bool { false }
 }

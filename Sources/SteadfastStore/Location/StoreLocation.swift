@@ -22,8 +22,8 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
             self = .postgres(conninfo: trimmed)
             return
         }
-        if trimmed.hasPrefix("postgres:") {
-            let conninfo = String(trimmed.dropFirst("postgres:".count)).trimmingCharacters(in: .whitespaces)
+        if let prefix = ["postgres:", "postgresql:"].first(where: trimmed.hasPrefix) {
+            let conninfo = String(trimmed.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
             guard conninfo.contains("=") else {
                 throw Self.invalid(
                     url, "after 'postgres:' comes a libpq connection string such as 'host=/run/postgresql dbname=wf'")
@@ -69,7 +69,7 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     public static func redacted(_ url: String) -> String {
         let trimmed = url.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") { return redactedURI(trimmed) }
-        if trimmed.hasPrefix("postgres:") { return redactedKeywords(trimmed) }
+        if trimmed.hasPrefix("postgres:") || trimmed.hasPrefix("postgresql:") { return redactedKeywords(trimmed) }
         return url
     }
 
@@ -77,8 +77,9 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     static func redactedURI(_ uri: String) -> String {
         var text = uri
         if let schemeEnd = text.range(of: "://") {
+            // As libpq reads it: the user part ends at the last '@' before the first '/'.
             let rest = text[schemeEnd.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
             if let at = rest[..<authorityEnd].lastIndex(of: "@"),
                 let colon = rest[..<at].firstIndex(of: ":")
             {
@@ -86,13 +87,35 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return text.replacingOccurrences(
-            of: #"([?&]password=)[^&]*"#, with: "$1***", options: [.regularExpression, .caseInsensitive])
+            of: #"([?&](ssl)?password=)[^&]*"#, with: "$1***", options: [.regularExpression, .caseInsensitive])
     }
 
     /// `host=h password=secret` or `password='a b'` → `password=***`.
     static func redactedKeywords(_ conninfo: String) -> String {
         conninfo.replacingOccurrences(
-            of: #"(password\s*=\s*)('(\\.|[^'])*'|\S*)"#, with: "$1***",
+            of: #"((ssl)?password\s*=\s*)('(\\.|[^'])*'|(\\.|\S)*)"#, with: "$1***",
             options: [.regularExpression, .caseInsensitive])
+    }
+
+    /// `text` (a driver's message) with this location's passwords replaced by `***`: libpq
+    /// repeats a value it cannot parse, which may be the password.
+    public func scrubbed(_ text: String) -> String {
+        guard case .postgres(let conninfo) = self else { return text }
+        let patterns = [
+            #"://[^/]*?:([^/]*)@"#, #"[?&](?:ssl)?password=([^&]*)"#,
+            #"(?:ssl)?password\s*=\s*('(?:\\.|[^'])*'|(?:\\.|\S)*)"#,
+        ]
+        var secrets: [String] = []
+        for pattern in patterns {
+            guard let expression = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else {
+                continue
+            }
+            for match in expression.matches(in: conninfo, range: NSRange(conninfo.startIndex..., in: conninfo)) {
+                guard let found = Range(match.range(at: 1), in: conninfo), !conninfo[found].isEmpty else { continue }
+                let secret = String(conninfo[found])
+                secrets += [secret, secret.removingPercentEncoding ?? secret, secret.trimmingCharacters(in: ["'"])]
+            }
+        }
+        return secrets.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 }

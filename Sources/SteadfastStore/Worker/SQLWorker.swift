@@ -32,6 +32,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
 
     /// Starts one thread per connection, all taking jobs from one queue.
     public init(connections: [any SQLSession], maxBatch: Int, name: String, begin: String = "BEGIN") {
+        precondition(!connections.isEmpty, "a SQLWorker needs at least one connection")
         self.maxBatch = max(1, maxBatch)
         self.threads = max(1, connections.count)
         self.begin = begin
@@ -167,29 +168,30 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                 for job in pending { job.fail(error) }
                 return
             }
-            var committed: [(job: SQLJob, resume: @Sendable () -> Void)] = []
+            // Every job's caller, failed ones too, resumes only when the transaction has ended:
+            // a failure may rest on an earlier job's change that is then rolled back.
+            var done: [(job: SQLJob, resume: @Sendable () -> Void)] = []
             var transactionLost = false
             while let job = pending.popFirst() {
                 let outcome = runInSavepoint(job, on: connection)
                 if !connection.isInTransaction {
                     // The database rolled the whole transaction back (an I/O error, a full
                     // disk, a lost connection): the jobs before this one lost their work too.
-                    for done in committed { done.job.fail(Self.transactionAborted) }
+                    for earlier in done { earlier.job.fail(Self.transactionAborted) }
                     if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(Self.transactionAborted) }
                     transactionLost = true
                     break
                 }
                 switch outcome {
-                case .succeeded(let resume): committed.append((job, resume))
+                case .succeeded(let resume), .failed(_, false, let resume): done.append((job, resume))
                 case .failed(_, true, _):
                     try? connection.executeScript("ROLLBACK")
-                    for again in committed.map(\.job) + [job] + pending { runAlone(again, on: connection) }
+                    for again in done.map(\.job) + [job] + pending { runAlone(again, on: connection) }
                     return
-                case .failed(_, false, let resume): resume()
                 }
             }
             if transactionLost { continue }
-            finish(committed, on: connection)
+            finish(done, on: connection)
         }
     }
 
@@ -255,6 +257,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
 
     private func finish(_ committed: [(job: SQLJob, resume: @Sendable () -> Void)], on connection: any SQLSession) {
         do {
+            // PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
+            guard !connection.isTransactionFailed else { throw Self.transactionAborted }
             try connection.executeScript("COMMIT")
         } catch {
             try? connection.executeScript("ROLLBACK")
