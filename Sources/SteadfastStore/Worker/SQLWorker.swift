@@ -171,6 +171,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             // Every job's caller, failed ones too, resumes only when the transaction has ended:
             // a failure may rest on an earlier job's change that is then rolled back.
             var done: [(job: SQLJob, resume: @Sendable () -> Void)] = []
+            var succeeded = 0
             var transactionLost = false
             while let job = pending.popFirst() {
                 let outcome = runInSavepoint(job, on: connection)
@@ -183,7 +184,10 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                     break
                 }
                 switch outcome {
-                case .succeeded(let resume), .failed(_, false, let resume): done.append((job, resume))
+                case .succeeded(let resume):
+                    done.append((job, resume))
+                    succeeded += 1
+                case .failed(_, false, let resume): done.append((job, resume))
                 case .failed(_, true, _):
                     try? connection.executeScript("ROLLBACK")
                     for again in done.map(\.job) + [job] + pending { runAlone(again, on: connection) }
@@ -191,7 +195,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                 }
             }
             if transactionLost { continue }
-            finish(done, on: connection)
+            finish(done, succeeded: succeeded, on: connection)
         }
     }
 
@@ -213,7 +217,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             }
             switch outcome {
             case .succeeded(let resume):
-                finish([(job, resume)], on: connection)
+                finish([(job, resume)], succeeded: 1, on: connection)
                 return
             case .failed(_, let retryable, let resume):
                 try? connection.executeScript("ROLLBACK")
@@ -255,7 +259,10 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         }
     }
 
-    private func finish(_ committed: [(job: SQLJob, resume: @Sendable () -> Void)], on connection: any SQLSession) {
+    /// Commits, then resumes every caller (`succeeded` of them had work committed).
+    private func finish(
+        _ committed: [(job: SQLJob, resume: @Sendable () -> Void)], succeeded: Int, on connection: any SQLSession
+    ) {
         do {
             // PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
             guard !connection.isTransactionFailed else { throw Self.transactionAborted }
@@ -267,8 +274,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         }
         condition.lock()
         statistics.transactions += 1
-        statistics.committedJobs += committed.count
-        statistics.largestBatch = max(statistics.largestBatch, committed.count)
+        statistics.committedJobs += succeeded
+        statistics.largestBatch = max(statistics.largestBatch, succeeded)
         condition.unlock()
         for done in committed { done.resume() }
     }
