@@ -13,10 +13,10 @@ struct SQLiteSchemaTests {
             .appendingPathComponent("Schemas/sqlite")
         let files = try FileManager.default.contentsOfDirectory(atPath: schemaDirectory.path)
             .filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files == SQLiteSchema.embeddedMigrations.map(\.name), "run Schemas/sqlite/embed.sh")
+        #expect(files == SQLiteSchema.embeddedMigrations.map(\.name), "run Schemas/embed.sh sqlite")
         for migration in SQLiteSchema.embeddedMigrations {
             let text = try String(contentsOf: schemaDirectory.appendingPathComponent(migration.name), encoding: .utf8)
-            #expect(text == migration.sql + "\n", "\(migration.name) changed: run Schemas/sqlite/embed.sh")
+            #expect(text == migration.sql + "\n", "\(migration.name) changed: run Schemas/embed.sh sqlite")
         }
         #expect(SQLiteSchema.embeddedMigrations.map(\.version) == Array(1...SQLiteSchema.latestVersion))
     }
