@@ -1,14 +1,17 @@
 import Foundation
 
 extension SQLInstanceCommands {
-    /// Makes the stored keys, bookmarks and promoted properties those of the snapshot.
-    func replaceAttachments(of id: UUID, with snapshot: InstanceSnapshot, on db: any SQLConnection) throws {
-        try replaceKeys(of: id, with: snapshot.keys, on: db)
-        try db.execute("DELETE FROM bookmarks WHERE instance_id = ?", [.uuid(id)])
+    /// Makes the stored keys, bookmarks and promoted properties those of the snapshot; `fresh`:
+    /// the instance was just inserted, so it has none yet.
+    func replaceAttachments(
+        of id: UUID, with snapshot: InstanceSnapshot, fresh: Bool = false, on db: any SQLConnection
+    ) throws {
+        try replaceKeys(of: id, with: snapshot.keys, current: fresh ? [] : nil, on: db)
+        if !fresh { try db.execute("DELETE FROM bookmarks WHERE instance_id = ?", [.uuid(id)]) }
         for name in snapshot.bookmarks.sorted() {
             try db.execute("INSERT INTO bookmarks (instance_id, name) VALUES (?, ?)", [.uuid(id), .text(name)])
         }
-        try db.execute("DELETE FROM promoted_properties WHERE instance_id = ?", [.uuid(id)])
+        if !fresh { try db.execute("DELETE FROM promoted_properties WHERE instance_id = ?", [.uuid(id)]) }
         for (name, value) in snapshot.promotedProperties.sorted(by: { $0.key < $1.key }) {
             try db.execute(
                 "INSERT INTO promoted_properties (instance_id, name, value) VALUES (?, ?, ?)",
@@ -19,8 +22,10 @@ extension SQLInstanceCommands {
 
     /// Associates the new keys (failing with `keyConflict` if another instance holds one) and
     /// frees the keys the instance no longer has.
-    func replaceKeys(of id: UUID, with wanted: Set<InstanceKey>, on db: any SQLConnection) throws {
-        let current = try keys(of: id, on: db)
+    func replaceKeys(
+        of id: UUID, with wanted: Set<InstanceKey>, current: Set<InstanceKey>? = nil, on db: any SQLConnection
+    ) throws {
+        let current = try current ?? keys(of: id, on: db)
         for key in current.subtracting(wanted) {
             try db.execute(
                 "DELETE FROM instance_keys WHERE name = ? AND value = ? AND instance_id = ?",

@@ -3,16 +3,8 @@ import SteadfastCore
 
 extension SQLInstanceCommands {
     public func createInstance(_ request: CreateInstanceRequest, on db: any SQLConnection) throws -> InstanceRecord {
-        let now = self.now
-        _ = try requireLiveOwner(request.owner, now: now, on: db)
-        if try db.queryFirst("SELECT 1 FROM instances WHERE id = ?", [.uuid(request.id)]) != nil {
-            throw InstanceStoreError(
-                .invalidRequest,
-                "An instance with id \(request.id) already exists; create with a new id, or load "
-                    + "the existing instance.",
-                instanceID: request.id
-            )
-        }
+        let now = StoreTime.date(StoreTime.milliseconds(self.now))
+        let owner = try requireLiveOwner(request.owner, now: now, on: db)
         let snapshot = request.snapshot
         if snapshot.status.isFinal {
             throw InstanceStoreError(
@@ -28,13 +20,23 @@ extension SQLInstanceCommands {
         do {
             try insertInstance(request, bytes: bytes, encoding: encoding, now: now, on: db)
         } catch let error as SQLDriverError where error.kind == .uniqueViolation {
-            // Another transaction created the id between the check and the insert.
             throw InstanceStoreError(
-                .invalidRequest, "An instance with id \(request.id) already exists; create with a new id.",
+                .invalidRequest,
+                "An instance with id \(request.id) already exists; create with a new id, or load the existing "
+                    + "instance.",
                 instanceID: request.id)
         }
-        try replaceAttachments(of: request.id, with: snapshot, on: db)
-        return try readInstance(request.id, on: db)
+        try replaceAttachments(of: request.id, with: snapshot, fresh: true, on: db)
+        // What was just written, without reading it back.
+        let summary = InstanceSummary(
+            id: request.id, definition: request.definition, status: snapshot.status,
+            isSuspended: snapshot.isSuspended, version: 1,
+            lock: InstanceLock(ownerID: owner.id, hostID: owner.hostID, expiresAt: owner.lockExpiresAt),
+            nextTimerAt: snapshot.nextTimerAt.map { StoreTime.date(StoreTime.milliseconds($0)) },
+            fault: snapshot.fault, blockedReason: snapshot.blockedReason, createdAt: now, updatedAt: now)
+        return InstanceRecord(
+            summary: summary, state: snapshot.state, stateEncoding: encoding, keys: snapshot.keys,
+            bookmarks: snapshot.bookmarks, promotedProperties: snapshot.promotedProperties)
     }
 
     private func insertInstance(
