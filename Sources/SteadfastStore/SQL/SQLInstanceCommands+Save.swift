@@ -5,13 +5,21 @@ extension SQLInstanceCommands {
     public func save(_ request: SaveRequest, on db: any SQLConnection) throws -> SaveResult {
         let now = self.now
         let id = request.instanceID
-        let summary = try readSummary(id, lock: true, on: db)
-        guard summary.lock?.ownerID == request.owner else {
-            throw InstanceStoreError.lockLost(id)
-        }
-        _ = try requireLiveOwner(request.owner, now: now, on: db)
-        guard summary.version == request.expectedVersion else {
-            throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: summary.version)
+        // One statement checks the lock, the owner's lease and the version, and locks the row.
+        guard
+            let row = try db.queryFirst(
+                """
+                SELECT i.version, i.lock_owner_id, o.lock_expires_at
+                FROM instances i LEFT JOIN lock_owners o ON o.id = ? WHERE i.id = ?
+                """ + db.dialect.lockRowSuffix,
+                [.uuid(request.owner), .uuid(id)])
+        else { throw InstanceStoreError.instanceNotFound(id) }
+        guard try row.optionalUUID(1) == request.owner else { throw InstanceStoreError.lockLost(id) }
+        guard let expiry = try row.optionalTime(2) else { throw InstanceStoreError.ownerNotFound(request.owner) }
+        guard expiry > now else { throw InstanceStoreError.ownerExpired(request.owner, at: expiry) }
+        let version = try row.int(0)
+        guard version == request.expectedVersion else {
+            throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: version)
         }
         let snapshot = request.snapshot
         if request.lockAction == .complete && !snapshot.status.isFinal {

@@ -145,13 +145,15 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
 
     /// Starts a transaction; a connection found lost before anything was sent is re-established
     /// and tried once more (safe: nothing of the batch ran yet).
-    private func beginTransaction(on connection: any SQLSession) throws {
+    /// With `savepoint`, the first job's savepoint is opened in the same round trip.
+    private func beginTransaction(on connection: any SQLSession, savepoint: Bool = false) throws {
+        let script = begin + (savepoint ? "; SAVEPOINT job" : "")
         try connection.reconnectIfNeeded()
         do {
-            try connection.executeScript(begin)
+            try connection.executeScript(script)
         } catch let error as SQLDriverError where error.kind == .connectionLost {
             try connection.reconnectIfNeeded()
-            try connection.executeScript(begin)
+            try connection.executeScript(script)
         }
     }
 
@@ -163,7 +165,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         var pending = batch[...]
         while !pending.isEmpty {
             do {
-                try beginTransaction(on: connection)
+                try beginTransaction(on: connection, savepoint: true)
             } catch {
                 for job in pending { job.fail(error) }
                 return
@@ -174,7 +176,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             var succeeded = 0
             var transactionLost = false
             while let job = pending.popFirst() {
-                let outcome = runInSavepoint(job, on: connection)
+                let outcome = runInSavepoint(job, last: pending.isEmpty, on: connection)
                 if !connection.isInTransaction {
                     // The database rolled the whole transaction back (an I/O error, a full
                     // disk, a lost connection): the jobs before this one lost their work too.
@@ -195,7 +197,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                 }
             }
             if transactionLost { continue }
-            finish(done, succeeded: succeeded, on: connection)
+            finish(done, succeeded: succeeded, releasing: true, on: connection)
         }
     }
 
@@ -217,7 +219,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             }
             switch outcome {
             case .succeeded(let resume):
-                finish([(job, resume)], succeeded: 1, on: connection)
+                finish([(job, resume)], succeeded: 1, releasing: false, on: connection)
                 return
             case .failed(_, let retryable, let resume):
                 try? connection.executeScript("ROLLBACK")
@@ -236,37 +238,37 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         "The database aborted the transaction; nothing in it was saved. Retry, and check the database (its "
             + "disk, its server).")
 
-    private func runInSavepoint(_ job: SQLJob, on connection: any SQLSession) -> SQLJob.Outcome {
-        do {
-            try connection.executeScript("SAVEPOINT job")
-        } catch {
-            return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
-        }
+    /// Runs a job in the open savepoint `job`, and leaves the savepoint open for the next one
+    /// (released and opened again in one round trip; after the `last` job, `finish` releases it
+    /// with the COMMIT). A failed job's changes are rolled back to the savepoint.
+    private func runInSavepoint(_ job: SQLJob, last: Bool, on connection: any SQLSession) -> SQLJob.Outcome {
         let outcome = job.run(connection)
         guard connection.isInTransaction else { return outcome }
         switch outcome {
         case .succeeded:
+            if last { return outcome }
             do {
-                try connection.executeScript("RELEASE job")
+                try connection.executeScript("RELEASE job; SAVEPOINT job")
                 return outcome
             } catch {
-                try? connection.executeScript("ROLLBACK TO job; RELEASE job")
+                try? connection.executeScript("ROLLBACK TO job")
                 return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
             }
         case .failed:
-            try? connection.executeScript("ROLLBACK TO job; RELEASE job")
+            try? connection.executeScript("ROLLBACK TO job")
             return outcome
         }
     }
 
     /// Commits, then resumes every caller (`succeeded` of them had work committed).
     private func finish(
-        _ committed: [(job: SQLJob, resume: @Sendable () -> Void)], succeeded: Int, on connection: any SQLSession
+        _ committed: [(job: SQLJob, resume: @Sendable () -> Void)], succeeded: Int, releasing: Bool,
+        on connection: any SQLSession
     ) {
         do {
             // PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
             guard !connection.isTransactionFailed else { throw Self.transactionAborted }
-            try connection.executeScript("COMMIT")
+            try connection.executeScript(releasing ? "RELEASE job; COMMIT" : "COMMIT")
         } catch {
             try? connection.executeScript("ROLLBACK")
             for done in committed { done.job.fail(error) }
