@@ -1,17 +1,38 @@
 import Foundation
 
 extension SQLInstanceCommands {
-    /// Makes the stored keys, bookmarks and promoted properties those of the snapshot; `fresh`:
-    /// the instance was just inserted, so it has none yet.
+    /// Which kinds of attached rows an instance has now (a new one has none): what need not
+    /// be read or deleted before the snapshot's are written.
+    struct StoredAttachments {
+        var keys = false
+        var bookmarks = false
+        var properties = false
+
+        /// SQL for the three flags of instance `i`, as columns.
+        static let columns = """
+            EXISTS (SELECT 1 FROM instance_keys k WHERE k.instance_id = i.id),
+            EXISTS (SELECT 1 FROM bookmarks b WHERE b.instance_id = i.id),
+            EXISTS (SELECT 1 FROM promoted_properties p WHERE p.instance_id = i.id)
+            """
+
+        static func read(_ row: SQLRow, from column: Int) throws -> StoredAttachments {
+            StoredAttachments(
+                keys: try row.bool(column), bookmarks: try row.bool(column + 1), properties: try row.bool(column + 2))
+        }
+    }
+
+    /// Makes the stored keys, bookmarks and promoted properties those of the snapshot.
     func replaceAttachments(
-        of id: UUID, with snapshot: InstanceSnapshot, fresh: Bool = false, on db: any SQLConnection
+        of id: UUID, with snapshot: InstanceSnapshot, stored: StoredAttachments, on db: any SQLConnection
     ) throws {
-        try replaceKeys(of: id, with: snapshot.keys, current: fresh ? [] : nil, on: db)
-        if !fresh { try db.execute("DELETE FROM bookmarks WHERE instance_id = ?", [.uuid(id)]) }
+        try replaceKeys(of: id, with: snapshot.keys, current: stored.keys ? nil : [], on: db)
+        if stored.bookmarks { try db.execute("DELETE FROM bookmarks WHERE instance_id = ?", [.uuid(id)]) }
         for name in snapshot.bookmarks.sorted() {
             try db.execute("INSERT INTO bookmarks (instance_id, name) VALUES (?, ?)", [.uuid(id), .text(name)])
         }
-        if !fresh { try db.execute("DELETE FROM promoted_properties WHERE instance_id = ?", [.uuid(id)]) }
+        if stored.properties {
+            try db.execute("DELETE FROM promoted_properties WHERE instance_id = ?", [.uuid(id)])
+        }
         for (name, value) in snapshot.promotedProperties.sorted(by: { $0.key < $1.key }) {
             try db.execute(
                 "INSERT INTO promoted_properties (instance_id, name, value) VALUES (?, ?, ?)",

@@ -26,7 +26,7 @@ extension SQLInstanceCommands {
                     + "instance.",
                 instanceID: request.id)
         }
-        try replaceAttachments(of: request.id, with: snapshot, fresh: true, on: db)
+        try replaceAttachments(of: request.id, with: snapshot, stored: StoredAttachments(), on: db)
         // What was just written, without reading it back.
         let summary = InstanceSummary(
             id: request.id, definition: request.definition, status: snapshot.status,

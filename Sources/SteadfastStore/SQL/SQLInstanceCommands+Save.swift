@@ -5,11 +5,12 @@ extension SQLInstanceCommands {
     public func save(_ request: SaveRequest, on db: any SQLConnection) throws -> SaveResult {
         let now = self.now
         let id = request.instanceID
-        // One statement checks the lock, the owner's lease and the version, and locks the row.
+        // One statement checks the lock, the owner's lease and the version, tells which rows are
+        // attached, and locks the instance row (the holder alone changes what is attached).
         guard
             let row = try db.queryFirst(
                 """
-                SELECT i.version, i.lock_owner_id, o.lock_expires_at
+                SELECT i.version, i.lock_owner_id, o.lock_expires_at, \(StoredAttachments.columns)
                 FROM instances i LEFT JOIN lock_owners o ON o.id = ? WHERE i.id = ?
                 """ + db.dialect.lockRowSuffix,
                 [.uuid(request.owner), .uuid(id)])
@@ -75,7 +76,7 @@ extension SQLInstanceCommands {
             // Lost a race with another writer between the check and the update.
             throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: -1)
         }
-        try replaceAttachments(of: id, with: snapshot, on: db)
+        try replaceAttachments(of: id, with: snapshot, stored: try StoredAttachments.read(row, from: 3), on: db)
         return SaveResult(
             version: newVersion, deleted: false,
             rejectedEntries: rejected + request.rejectedEntries.count + request.poisonEntries.count)
