@@ -9,17 +9,7 @@ import Testing
 @Suite("PostgreSQL schema and connection strings")
 struct PostgresSchemaFileTests {
     @Test func embeddedMigrationsMatchSchemaFiles() throws {
-        let schemaDirectory = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Schemas/postgres")
-        let files = try FileManager.default.contentsOfDirectory(atPath: schemaDirectory.path)
-            .filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files == PostgresSchema.embeddedMigrations.map(\.name), "run Schemas/embed.sh postgres")
-        for migration in PostgresSchema.embeddedMigrations {
-            let text = try String(contentsOf: schemaDirectory.appendingPathComponent(migration.name), encoding: .utf8)
-            #expect(text == migration.sql + "\n", "\(migration.name) changed: run Schemas/embed.sh postgres")
-        }
-        #expect(PostgresSchema.embeddedMigrations.map(\.version) == Array(1...PostgresSchema.latestVersion))
+        try expectEmbeddedMigrationsMatchSchemaFiles(PostgresSchema.migrations, folder: "postgres")
     }
 
     @Test(arguments: [

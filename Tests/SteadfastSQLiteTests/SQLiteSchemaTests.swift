@@ -1,4 +1,5 @@
 import Foundation
+import InstanceStoreContract
 import SteadfastCore
 import SteadfastStore
 import Testing
@@ -8,17 +9,7 @@ import Testing
 @Suite("SQLite schema and pragmas")
 struct SQLiteSchemaTests {
     @Test func embeddedMigrationsMatchSchemaFiles() throws {
-        let schemaDirectory = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Schemas/sqlite")
-        let files = try FileManager.default.contentsOfDirectory(atPath: schemaDirectory.path)
-            .filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files == SQLiteSchema.embeddedMigrations.map(\.name), "run Schemas/embed.sh sqlite")
-        for migration in SQLiteSchema.embeddedMigrations {
-            let text = try String(contentsOf: schemaDirectory.appendingPathComponent(migration.name), encoding: .utf8)
-            #expect(text == migration.sql + "\n", "\(migration.name) changed: run Schemas/embed.sh sqlite")
-        }
-        #expect(SQLiteSchema.embeddedMigrations.map(\.version) == Array(1...SQLiteSchema.latestVersion))
+        try expectEmbeddedMigrationsMatchSchemaFiles(SQLiteSchema.migrations, folder: "sqlite")
     }
 
     @Test func migrationsApplyOnceAndReopenIsIdempotent() async throws {
