@@ -295,4 +295,5 @@ final class PostgresConnection: SQLSession {
 struct PostgresDialect: SQLDialect {
     var claimRowsSuffix: String { " FOR UPDATE OF i SKIP LOCKED" }
     var lockRowSuffix: String { " FOR UPDATE OF i" }
+    var modifyingCommonTableExpressions: Bool { true }
 }

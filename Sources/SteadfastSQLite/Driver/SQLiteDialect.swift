@@ -5,4 +5,5 @@ import SteadfastStore
 struct SQLiteDialect: SQLDialect {
     var claimRowsSuffix: String { "" }
     var lockRowSuffix: String { "" }
+    var modifyingCommonTableExpressions: Bool { false }
 }

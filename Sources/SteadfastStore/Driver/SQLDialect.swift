@@ -9,6 +9,10 @@ public protocol SQLDialect: Sendable {
     /// enqueue, save), so a concurrent writer waits for the row instead of acting on what this
     /// one is about to change (`FOR UPDATE OF i` in PostgreSQL; empty in SQLite).
     var lockRowSuffix: String { get }
+
+    /// Whether a statement's WITH clause may hold INSERT, UPDATE or DELETE (PostgreSQL), so
+    /// several writes take one round trip.
+    var modifyingCommonTableExpressions: Bool { get }
 }
 
 /// Errors a driver reports in terms the shared logic can act on.

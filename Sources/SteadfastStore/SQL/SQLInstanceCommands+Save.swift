@@ -41,14 +41,17 @@ extension SQLInstanceCommands {
             // A fault or a termination is never lost, and neither is an entry that was never
             // applied (rejected or poison, now or by an earlier save): only a clean end with
             // nothing left over is deleted under deleteAll.
-            let clean =
-                try (snapshot.status == .completed || snapshot.status == .canceled)
-                && db.queryFirst(
-                    "SELECT 1 FROM inbox WHERE instance_id = ? AND state IN ('rejected', 'poison') LIMIT 1",
-                    [.uuid(id)]) == nil
-            if try clean && completionAction(on: db) == .deleteAll {
-                try deleteRows(of: id, on: db)
-                return SaveResult(version: newVersion, deleted: true)
+            if snapshot.status == .completed || snapshot.status == .canceled {
+                let row = try db.queryFirst(
+                    """
+                    SELECT (SELECT value FROM store_settings WHERE name = 'completion_action'),
+                        EXISTS (SELECT 1 FROM inbox WHERE instance_id = ? AND state IN ('rejected', 'poison'))
+                    """, [.uuid(id)])
+                let leftOver = try row?.bool(1) ?? false
+                if try !leftOver && Self.completionAction(stored: row?.optionalText(0)) == .deleteAll {
+                    try deleteRows(of: id, on: db)
+                    return SaveResult(version: newVersion, deleted: true)
+                }
             }
         }
         guard snapshot.state.count <= options.maxStateSize else {

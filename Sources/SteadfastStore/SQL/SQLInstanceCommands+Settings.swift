@@ -3,10 +3,13 @@ import Foundation
 extension SQLInstanceCommands {
     /// The store's completion action (recorded in the store; `deleteAll` unless changed).
     public func completionAction(on db: any SQLConnection) throws -> InstanceCompletionAction {
-        guard
-            let text = try db.queryFirst("SELECT value FROM store_settings WHERE name = 'completion_action'", [])?
-                .text(0)
-        else { return .deleteAll }
+        try Self.completionAction(
+            stored: db.queryFirst("SELECT value FROM store_settings WHERE name = 'completion_action'", [])?.text(0))
+    }
+
+    /// The action a stored setting names (none stored: `deleteAll`).
+    static func completionAction(stored text: String?) throws -> InstanceCompletionAction {
+        guard let text else { return .deleteAll }
         guard let action = InstanceCompletionAction(rawValue: text) else {
             throw InstanceStoreError(
                 .corruptState,
