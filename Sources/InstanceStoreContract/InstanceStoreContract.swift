@@ -45,6 +45,7 @@ public struct InstanceStoreContract: Sendable {
         case concurrentDeleteVersusLoadAndEnqueue
         case concurrentPurgeVersusClaim
         case concurrentSaveCompletionVersusEnqueue
+        case loadRacingTheHoldersSave
 
         public var description: String { rawValue }
     }
@@ -101,6 +102,7 @@ public struct InstanceStoreContract: Sendable {
         case .concurrentDeleteVersusLoadAndEnqueue: ConcurrencyCases.concurrentDeleteVersusLoadAndEnqueue
         case .concurrentPurgeVersusClaim: ConcurrencyCases.concurrentPurgeVersusClaim
         case .concurrentSaveCompletionVersusEnqueue: ConcurrencyCases.concurrentSaveCompletionVersusEnqueue
+        case .loadRacingTheHoldersSave: LoadVersusReleaseCases.loadRacingTheHoldersSave
         }
     }
 }
