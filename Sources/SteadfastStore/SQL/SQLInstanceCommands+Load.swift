@@ -10,23 +10,24 @@ extension SQLInstanceCommands {
     {
         let now = self.now
         _ = try requireLiveOwner(owner, now: now, on: db)
-        switch try claimLock(of: id, for: owner, now: now, on: db) {
-        case .claimed:
-            return .success(try loaded(id, on: db))
-        case .quarantined(let reason):
-            return .failure(InstanceStoreError.instanceQuarantined(id, reason: reason))
-        case .notClaimed:
-            let summary = try readSummary(id, on: db)
-            if let lock = summary.liveLock(at: now) {
-                throw InstanceStoreError.instanceLocked(
-                    id,
-                    hostID: lock.hostID,
-                    ownerID: lock.ownerID,
-                    until: lock.expiresAt
-                )
+        // Twice at most: a claim that found the lock held, while the holder released it before
+        // the summary below was read (concurrent writers), claims again under the row lock.
+        for attempt in 0..<2 {
+            switch try claimLock(of: id, for: owner, now: now, on: db) {
+            case .claimed:
+                return .success(try loaded(id, on: db))
+            case .quarantined(let reason):
+                return .failure(InstanceStoreError.instanceQuarantined(id, reason: reason))
+            case .notClaimed:
+                let summary = try readSummary(id, lock: true, on: db)
+                if let lock = summary.liveLock(at: now) {
+                    throw InstanceStoreError.instanceLocked(
+                        id, hostID: lock.hostID, ownerID: lock.ownerID, until: lock.expiresAt)
+                }
+                if attempt == 1 { throw InstanceStoreError.lockLost(id) }
             }
-            throw InstanceStoreError.lockLost(id)
         }
+        throw InstanceStoreError.lockLost(id)
     }
 
     /// Loads the instance associated with `key` (see ``loadInstance(_:owner:on:)``).
