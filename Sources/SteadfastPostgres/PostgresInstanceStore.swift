@@ -56,9 +56,8 @@ public final class PostgresInstanceStore: SQLBackedStore {
             conninfo, setup: setup, count: postgresOptions.writeConnections, location: location)
         let reads = try Self.connect(conninfo, setup: setup, count: postgresOptions.readConnections, location: location)
         self.writer = SQLWorker(connections: writes, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres")
-        // Reads need no transaction: under READ COMMITTED each statement sees its own snapshot.
         self.reader = SQLWorker(
-            connections: reads, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres-read", begin: nil)
+            connections: reads, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres-read")
         do {
             let clock = options.clock
             _ = try await writer.standalone { db in try PostgresSchema.migrate(db, now: clock()) }

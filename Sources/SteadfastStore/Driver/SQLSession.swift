@@ -15,17 +15,12 @@ public protocol SQLSession: SQLConnection {
     /// cannot. Called before a transaction starts, never inside one.
     func reconnectIfNeeded() throws
 
-    /// Whether the connection was lost (a server database that went away); false for SQLite.
-    var isBroken: Bool { get }
-
     /// Releases the connection; later calls fail.
     func close()
 }
 
 extension SQLSession {
     public func reconnectIfNeeded() throws {}
-
-    public var isBroken: Bool { false }
 
     public var isTransactionFailed: Bool { false }
 }

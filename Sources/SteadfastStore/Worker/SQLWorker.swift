@@ -25,18 +25,13 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     private let maxBatch: Int
     private let threads: Int
     /// How a batch's transaction starts (`BEGIN IMMEDIATE` for SQLite's writer, which takes the
-    /// write lock at once; `BEGIN` for SQLite's reader or a server database's writes); nil: no
-    /// transaction (see `init`).
-    private let begin: String?
+    /// write lock at once; `BEGIN` for a reader or a server database).
+    private let begin: String
     /// How often a job that lost a transient conflict is run again before its caller gets it.
     private static let conflictRetries = 5
 
     /// Starts one thread per connection, all taking jobs from one queue.
-    /// `begin: nil` runs each job outside any transaction, a statement at a time: for reads on a
-    /// database whose every statement sees its own snapshot anyway (PostgreSQL's READ
-    /// COMMITTED), where BEGIN and COMMIT would only add two round trips. Such a job is run
-    /// again once when the connection turns out lost (a read is safe to repeat).
-    public init(connections: [any SQLSession], maxBatch: Int, name: String, begin: String? = "BEGIN") {
+    public init(connections: [any SQLSession], maxBatch: Int, name: String, begin: String = "BEGIN") {
         precondition(!connections.isEmpty, "a SQLWorker needs at least one connection")
         self.maxBatch = max(1, maxBatch)
         self.threads = max(1, connections.count)
@@ -150,29 +145,9 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
 
     /// Starts a transaction; a connection found lost before anything was sent is re-established
     /// and tried once more (safe: nothing of the batch ran yet).
-    /// A read job without a transaction (see `init`).
-    private func runOutsideTransaction(_ job: SQLJob, on connection: any SQLSession) {
-        for attempt in 0...1 {
-            do {
-                try connection.reconnectIfNeeded()
-            } catch {
-                job.fail(error)
-                return
-            }
-            let outcome = job.run(connection)
-            switch outcome {
-            case .failed where attempt == 0 && connection.isBroken:
-                continue  // lost with the connection: reconnect and read again
-            case .succeeded(let resume), .failed(_, _, let resume):
-                resume()
-                return
-            }
-        }
-    }
-
     /// With `savepoint`, the first job's savepoint is opened in the same round trip.
     private func beginTransaction(on connection: any SQLSession, savepoint: Bool = false) throws {
-        let script = (begin ?? "BEGIN") + (savepoint ? "; SAVEPOINT job" : "")
+        let script = begin + (savepoint ? "; SAVEPOINT job" : "")
         try connection.reconnectIfNeeded()
         do {
             try connection.executeScript(script)
@@ -183,10 +158,6 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     }
 
     private func runTransaction(_ batch: [SQLJob], on connection: any SQLSession) {
-        guard begin != nil else {
-            for job in batch { runOutsideTransaction(job, on: connection) }
-            return
-        }
         if batch.count == 1 {
             runAlone(batch[0], on: connection)
             return
