@@ -8,12 +8,14 @@ extension SQLInstanceCommands {
         var bookmarks = false
         var properties = false
 
-        /// SQL for the three flags of instance `i`, as columns.
-        static let columns = """
-            EXISTS (SELECT 1 FROM instance_keys k WHERE k.instance_id = i.id),
-            EXISTS (SELECT 1 FROM bookmarks b WHERE b.instance_id = i.id),
-            EXISTS (SELECT 1 FROM promoted_properties p WHERE p.instance_id = i.id)
+        /// SQL for the three flags of the instance row named `row` (its table or alias), as columns.
+        static func columns(of row: String = "i") -> String {
             """
+            EXISTS (SELECT 1 FROM instance_keys k WHERE k.instance_id = \(row).id),
+            EXISTS (SELECT 1 FROM bookmarks b WHERE b.instance_id = \(row).id),
+            EXISTS (SELECT 1 FROM promoted_properties p WHERE p.instance_id = \(row).id)
+            """
+        }
 
         static func read(_ row: SQLRow, from column: Int) throws -> StoredAttachments {
             StoredAttachments(

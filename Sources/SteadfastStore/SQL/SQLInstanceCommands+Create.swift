@@ -4,7 +4,6 @@ import SteadfastCore
 extension SQLInstanceCommands {
     public func createInstance(_ request: CreateInstanceRequest, on db: any SQLConnection) throws -> InstanceRecord {
         let now = StoreTime.date(StoreTime.milliseconds(self.now))
-        let owner = try requireLiveOwner(request.owner, now: now, on: db)
         let snapshot = request.snapshot
         if snapshot.status.isFinal {
             throw InstanceStoreError(
@@ -17,8 +16,9 @@ extension SQLInstanceCommands {
             throw InstanceStoreError.stateTooLarge(request.id, size: snapshot.state.count, limit: options.maxStateSize)
         }
         let (bytes, encoding) = try codec.encode(snapshot.state)
+        let owner: LockOwner
         do {
-            try insertInstance(request, bytes: bytes, encoding: encoding, now: now, on: db)
+            owner = try insertInstance(request, bytes: bytes, encoding: encoding, now: now, on: db)
         } catch let error as SQLDriverError where error.kind == .uniqueViolation {
             throw InstanceStoreError(
                 .invalidRequest,
@@ -39,17 +39,23 @@ extension SQLInstanceCommands {
             bookmarks: snapshot.bookmarks, promotedProperties: snapshot.promotedProperties)
     }
 
+    /// Inserts the row and returns its lock's owner; throws (and the caller's transaction rolls
+    /// the row back) unless the owner is live. One statement: the owner is read with the insert.
     private func insertInstance(
         _ request: CreateInstanceRequest, bytes: Data, encoding: StateEncoding, now: Date, on db: any SQLConnection
-    ) throws {
+    ) throws -> LockOwner {
         let snapshot = request.snapshot
-        try db.execute(
+        let row = try db.queryFirst(
             """
             INSERT INTO instances (
                 id, definition_name, definition_version, status, is_suspended, version,
                 lock_owner_id, next_timer_at, state, state_encoding, state_size, fault,
                 created_at, updated_at, definition_fingerprint, blocked_reason)
             VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            RETURNING
+                (SELECT host_id FROM lock_owners WHERE id = lock_owner_id),
+                (SELECT lock_duration_ms FROM lock_owners WHERE id = lock_owner_id),
+                (SELECT lock_expires_at FROM lock_owners WHERE id = lock_owner_id)
             """,
             [
                 .uuid(request.id), .text(request.definition.name), .text(request.definition.version),
@@ -59,5 +65,6 @@ extension SQLInstanceCommands {
                 .text(request.definition.fingerprint), .optionalText(snapshot.blockedReason),
             ]
         )
+        return try Self.liveOwner(request.owner, row: row, now: now)
     }
 }

@@ -68,20 +68,19 @@ extension SQLInstanceCommands {
 
     /// The owner, if it exists and its lock has not expired at `now`.
     func requireLiveOwner(_ ownerID: UUID, now: Date, on db: any SQLConnection) throws -> LockOwner {
-        guard
-            let row = try db.queryFirst(
-                "SELECT host_id, lock_duration_ms, lock_expires_at FROM lock_owners WHERE id = ?",
-                [.uuid(ownerID)]
-            )
-        else {
-            throw InstanceStoreError.ownerNotFound(ownerID)
-        }
+        try Self.liveOwner(
+            ownerID,
+            row: db.queryFirst(
+                "SELECT host_id, lock_duration_ms, lock_expires_at FROM lock_owners WHERE id = ?", [.uuid(ownerID)]),
+            now: now)
+    }
+
+    /// The owner a row of host id, lock duration and lock expiry describes; throws unless it
+    /// exists (a row whose host id is not null) and its lease is live.
+    static func liveOwner(_ ownerID: UUID, row: SQLRow?, now: Date) throws -> LockOwner {
+        guard let row, let hostID = try row.optionalText(0) else { throw InstanceStoreError.ownerNotFound(ownerID) }
         let owner = LockOwner(
-            id: ownerID,
-            hostID: try row.text(0),
-            lockDuration: .milliseconds(try row.int(1)),
-            lockExpiresAt: try row.time(2)
-        )
+            id: ownerID, hostID: hostID, lockDuration: .milliseconds(try row.int(1)), lockExpiresAt: try row.time(2))
         guard owner.lockExpiresAt > now else {
             throw InstanceStoreError.ownerExpired(ownerID, at: owner.lockExpiresAt)
         }

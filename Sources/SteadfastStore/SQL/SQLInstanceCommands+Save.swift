@@ -5,12 +5,69 @@ extension SQLInstanceCommands {
     public func save(_ request: SaveRequest, on db: any SQLConnection) throws -> SaveResult {
         let now = self.now
         let id = request.instanceID
-        // One statement checks the lock, the owner's lease and the version, tells which rows are
-        // attached, and locks the instance row (the holder alone changes what is attached).
+        let snapshot = request.snapshot
+        guard request.lockAction == .complete else {
+            // The usual save is one statement: the update is a compare-and-set on the version, the
+            // lock and the owner's lease, and tells which rows are attached.
+            let stored = try writeState(request, now: now, on: db)
+            try settleInbox(
+                of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
+                poison: request.poisonEntries, now: now, on: db)
+            try replaceAttachments(of: id, with: snapshot, stored: stored, on: db)
+            return SaveResult(
+                version: request.expectedVersion + 1, deleted: false,
+                rejectedEntries: request.rejectedEntries.count + request.poisonEntries.count)
+        }
+        guard snapshot.status.isFinal else {
+            throw InstanceStoreError(
+                .invalidRequest,
+                "A completing save needs a finished status, not \(snapshot.status.rawValue); save "
+                    + "with keepLock or unlock instead, or set the final status.",
+                instanceID: id
+            )
+        }
+        // A completion may delete the instance rather than write it: check (and lock) first.
+        let check = try checkSave(request, now: now, on: db)
+        try settleInbox(
+            of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
+            poison: request.poisonEntries, now: now, on: db)
+        // Its own statement, after the check took the row lock: on PostgreSQL the check's snapshot
+        // may predate an enqueue that committed while the check waited for that lock.
+        let rejected = try rejectPendingInbox(of: id, status: snapshot.status, now: now, on: db)
+        let rejectedEntries = rejected + request.rejectedEntries.count + request.poisonEntries.count
+        // A fault or a termination is never lost, and neither is an entry that was never applied
+        // (rejected or poison, now or by an earlier save): only a clean end with nothing left
+        // over is deleted under deleteAll.
+        if snapshot.status == .completed || snapshot.status == .canceled, !check.leftOverInbox, rejectedEntries == 0,
+            check.completionAction == .deleteAll
+        {
+            try deleteRows(of: id, on: db)
+            return SaveResult(version: request.expectedVersion + 1, deleted: true)
+        }
+        _ = try writeState(request, now: now, on: db)
+        try replaceAttachments(of: id, with: snapshot, stored: check.attachments, on: db)
+        return SaveResult(version: request.expectedVersion + 1, deleted: false, rejectedEntries: rejectedEntries)
+    }
+
+    /// What a completing save needs to know of the stored instance.
+    private struct SaveCheck {
+        var attachments: StoredAttachments
+        var completionAction: InstanceCompletionAction
+        /// Entries an earlier save rejected or found poison (only the holder settles entries).
+        var leftOverInbox: Bool
+    }
+
+    /// Locks the instance row and throws unless `request` may save: the owner holds the lock,
+    /// its lease is live and the version is the stored one.
+    @discardableResult
+    private func checkSave(_ request: SaveRequest, now: Date, on db: any SQLConnection) throws -> SaveCheck {
+        let id = request.instanceID
         guard
             let row = try db.queryFirst(
                 """
-                SELECT i.version, i.lock_owner_id, o.lock_expires_at, \(StoredAttachments.columns)
+                SELECT i.version, i.lock_owner_id, o.lock_expires_at, \(StoredAttachments.columns()),
+                    (SELECT value FROM store_settings WHERE name = 'completion_action'),
+                    EXISTS (SELECT 1 FROM inbox WHERE instance_id = i.id AND state IN ('rejected', 'poison'))
                 FROM instances i LEFT JOIN lock_owners o ON o.id = ? WHERE i.id = ?
                 """ + db.dialect.lockRowSuffix,
                 [.uuid(request.owner), .uuid(id)])
@@ -22,66 +79,46 @@ extension SQLInstanceCommands {
         guard version == request.expectedVersion else {
             throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: version)
         }
+        return SaveCheck(
+            attachments: try StoredAttachments.read(row, from: 3),
+            completionAction: try Self.completionAction(stored: row.optionalText(6)),
+            leftOverInbox: try row.bool(7))
+    }
+
+    /// Writes the snapshot if `request` may save (compare-and-set on the version, the lock and
+    /// the owner's lease); returns which rows were attached. When it may not, throws what
+    /// `checkSave` finds wrong.
+    private func writeState(_ request: SaveRequest, now: Date, on db: any SQLConnection) throws -> StoredAttachments {
+        let id = request.instanceID
         let snapshot = request.snapshot
-        if request.lockAction == .complete && !snapshot.status.isFinal {
-            throw InstanceStoreError(
-                .invalidRequest,
-                "A completing save needs a finished status, not \(snapshot.status.rawValue); save "
-                    + "with keepLock or unlock instead, or set the final status.",
-                instanceID: id
-            )
-        }
-        try settleInbox(
-            of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
-            poison: request.poisonEntries, now: now, on: db)
-        let newVersion = request.expectedVersion + 1
-        var rejected = 0
-        if request.lockAction == .complete {
-            rejected = try rejectPendingInbox(of: id, status: snapshot.status, now: now, on: db)
-            // A fault or a termination is never lost, and neither is an entry that was never
-            // applied (rejected or poison, now or by an earlier save): only a clean end with
-            // nothing left over is deleted under deleteAll.
-            if snapshot.status == .completed || snapshot.status == .canceled {
-                let row = try db.queryFirst(
-                    """
-                    SELECT (SELECT value FROM store_settings WHERE name = 'completion_action'),
-                        EXISTS (SELECT 1 FROM inbox WHERE instance_id = ? AND state IN ('rejected', 'poison'))
-                    """, [.uuid(id)])
-                let leftOver = try row?.bool(1) ?? false
-                if try !leftOver && Self.completionAction(stored: row?.optionalText(0)) == .deleteAll {
-                    try deleteRows(of: id, on: db)
-                    return SaveResult(version: newVersion, deleted: true)
-                }
-            }
-        }
         guard snapshot.state.count <= options.maxStateSize else {
             throw InstanceStoreError.stateTooLarge(id, size: snapshot.state.count, limit: options.maxStateSize)
         }
         let (bytes, encoding) = try codec.encode(snapshot.state)
         let keepsLock = request.lockAction == .keepLock
-        let changed = try db.execute(
+        let row = try db.queryFirst(
             """
             UPDATE instances SET
                 status = ?, is_suspended = ?, version = ?, lock_owner_id = ?, next_timer_at = ?,
                 state = ?, state_encoding = ?, state_size = ?, fault = ?, blocked_reason = ?, updated_at = ?,
                 claims_since_save = 0
             WHERE id = ? AND version = ? AND lock_owner_id = ?
+                AND EXISTS (SELECT 1 FROM lock_owners o WHERE o.id = ? AND o.lock_expires_at > ?)
+            RETURNING \(StoredAttachments.columns(of: "instances"))
             """,
             [
-                .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(newVersion),
+                .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(request.expectedVersion + 1),
                 keepsLock ? .uuid(request.owner) : .null, .optionalTime(snapshot.nextTimerAt),
                 .blob(bytes), .text(encoding.rawValue), .integer(Int64(snapshot.state.count)),
                 .optionalText(snapshot.fault), .optionalText(snapshot.blockedReason), .time(now),
-                .uuid(id), .integer(request.expectedVersion), .uuid(request.owner),
+                .uuid(id), .integer(request.expectedVersion), .uuid(request.owner), .uuid(request.owner), .time(now),
             ]
         )
-        guard changed == 1 else {
-            // Lost a race with another writer between the check and the update.
+        guard let row else {
+            try checkSave(request, now: now, on: db)
+            // Lost a race with another writer between the update and the check.
             throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: -1)
         }
-        try replaceAttachments(of: id, with: snapshot, stored: try StoredAttachments.read(row, from: 3), on: db)
-        return SaveResult(
-            version: newVersion, deleted: false,
-            rejectedEntries: rejected + request.rejectedEntries.count + request.poisonEntries.count)
+        return try StoredAttachments.read(row, from: 0)
     }
 }
