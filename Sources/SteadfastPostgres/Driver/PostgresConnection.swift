@@ -3,7 +3,9 @@ import Foundation
 import SteadfastStore
 
 /// One libpq connection: statements prepared once per connection, every parameter bound in
-/// binary form (never spliced into SQL), results read in binary form.
+/// binary form (never spliced into SQL), results read in binary form. Statements deferred with
+/// `deferStatement` (a transaction's BEGIN, a savepoint) go out in one pipeline with the next
+/// statement, so they cost no round trip of their own.
 ///
 /// Not thread-safe: a `SQLWorker` (or the listener) owns it and uses it from one thread only.
 final class PostgresConnection: SQLSession {
@@ -12,6 +14,8 @@ final class PostgresConnection: SQLSession {
     private var handle: OpaquePointer?
     /// Prepared statement names by SQL text and parameter types.
     private var statements: [String: String] = [:]
+    /// Statements without parameters waiting to be sent ahead of the next one.
+    private var deferred: [String] = []
 
     /// Session settings applied on every (re)connection.
     private let setup: String?
@@ -63,6 +67,7 @@ final class PostgresConnection: SQLSession {
         if let handle { PQfinish(handle) }
         handle = nil
         statements = [:]
+        deferred = []
     }
 
     /// The raw connection, for the listener's socket and notifications.
@@ -78,18 +83,41 @@ final class PostgresConnection: SQLSession {
     }
 
     var isInTransaction: Bool {
+        sendDeferred()
         guard let handle else { return false }
         let status = PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
-    var isTransactionFailed: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? false }
+    var isTransactionFailed: Bool {
+        sendDeferred()
+        return handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? false
+    }
 
+    /// One statement (no `;`) runs prepared, in a pipeline after any deferred ones; a script of
+    /// several runs as a simple query.
     func executeScript(_ sql: String) throws {
+        guard sql.contains(";") else {
+            PQclear(try run(sql, []))
+            return
+        }
         let handle = try live()
+        sendDeferred()
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
         try check(result, sql: sql)
+    }
+
+    func deferStatement(_ sql: String) throws {
+        precondition(!sql.contains(";"), "a deferred statement is a single statement")
+        deferred.append(sql)
+    }
+
+    /// Runs the deferred statements now, when no statement follows them (a job that failed
+    /// before reaching the database). Their error, if any, shows in the transaction status.
+    private func sendDeferred() {
+        guard let last = deferred.popLast() else { return }
+        _ = try? executeScript(last)
     }
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
@@ -112,24 +140,17 @@ final class PostgresConnection: SQLSession {
         return handle
     }
 
-    /// Runs a prepared statement (preparing it on first use); the caller clears the result.
+    /// Runs a prepared statement (preparing it on first use), after the deferred statements in
+    /// one pipeline if there are any; the caller clears the result.
     private func run(_ sql: String, _ parameters: [SQLValue]) throws -> OpaquePointer {
         let handle = try live()
-        let types: [Oid] = parameters.map(Self.type)
-        let key = types.map(String.init).joined(separator: ",") + ":" + sql
-        let name: String
-        if let known = statements[key] {
-            name = known
-        } else {
-            name = "steadfast_\(statements.count + 1)"
-            let prepared = PQprepare(handle, name, Self.numbered(sql), Int32(types.count), types)
-            defer { PQclear(prepared) }
-            try check(prepared, sql: sql)
-            statements[key] = name
-        }
+        let name = try prepared(sql, types: parameters.map(Self.type), on: handle)
         let encoded = parameters.map(Self.binary)
         let lengths = encoded.map { Int32($0?.count ?? 0) }
         let formats = [Int32](repeating: 1, count: encoded.count)
+        guard deferred.isEmpty else {
+            return try pipeline(then: sql, name: name, encoded, lengths, formats, on: handle)
+        }
         let result = withPointers(to: encoded) { values in
             PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1)
         }
@@ -141,6 +162,73 @@ final class PostgresConnection: SQLSession {
             throw error
         }
         return result
+    }
+
+    /// The name of the statement prepared for `sql` with parameters of `types`.
+    private func prepared(_ sql: String, types: [Oid], on handle: OpaquePointer) throws -> String {
+        let key = types.map(String.init).joined(separator: ",") + ":" + sql
+        if let known = statements[key] { return known }
+        let name = "steadfast_\(statements.count + 1)"
+        let prepared = PQprepare(handle, name, Self.numbered(sql), Int32(types.count), types)
+        defer { PQclear(prepared) }
+        try check(prepared, sql: sql)
+        statements[key] = name
+        return name
+    }
+
+    /// Sends the deferred statements and then statement `name` in one pipeline, reads every
+    /// result, and returns the last one; throws the first error (the statements after it are
+    /// not run). A connection that fails mid-pipeline is closed, to be re-established.
+    private func pipeline(
+        then sql: String, name: String, _ encoded: [[UInt8]?], _ lengths: [Int32], _ formats: [Int32],
+        on handle: OpaquePointer
+    ) throws -> OpaquePointer {
+        let steps = try deferred.map { ($0, try prepared($0, types: [], on: handle)) }
+        deferred = []
+        guard PQenterPipelineMode(handle) == 1 else { throw failure(nil, sql: sql) }
+        var sent = steps.allSatisfy { PQsendQueryPrepared(handle, $0.1, 0, nil, nil, nil, 1) == 1 }
+        sent =
+            sent
+            && withPointers(to: encoded) { values in
+                PQsendQueryPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1) == 1
+            } && PQpipelineSync(handle) == 1
+        guard sent else { throw abandon(sql: sql) }
+        var firstError: SQLDriverError?
+        var last: OpaquePointer?
+        for (index, statement) in (steps.map(\.0) + [sql]).enumerated() {
+            guard let result = PQgetResult(handle) else { throw abandon(sql: statement) }
+            switch PQresultStatus(result) {
+            case PGRES_PIPELINE_ABORTED: PQclear(result)
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+                if index == steps.count { last = result } else { PQclear(result) }
+            default:
+                if firstError == nil { firstError = failure(result, sql: statement) }
+                PQclear(result)
+            }
+            while let extra = PQgetResult(handle) { PQclear(extra) }  // each statement's results end with NULL
+        }
+        guard let sync = PQgetResult(handle), PQresultStatus(sync) == PGRES_PIPELINE_SYNC else {
+            if let last { PQclear(last) }
+            let lost = abandon(sql: sql)
+            throw firstError ?? lost
+        }
+        PQclear(sync)
+        PQexitPipelineMode(handle)
+        if let firstError {
+            if let last { PQclear(last) }
+            throw firstError
+        }
+        guard let last else { throw abandon(sql: sql) }
+        return last
+    }
+
+    /// Closes a connection whose pipeline went wrong (it cannot be used again as it is); the
+    /// next transaction re-establishes it.
+    private func abandon(sql: String) -> SQLDriverError {
+        let error = SQLDriverError(
+            .connectionLost, "\(Self.message(handle.map(PQerrorMessage) ?? nil)) (in a pipeline, at: \(sql))")
+        close()
+        return error
     }
 
     /// Calls `body` with C pointers to the parameter bytes (nil for NULL).

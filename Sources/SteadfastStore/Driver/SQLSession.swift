@@ -4,6 +4,11 @@ public protocol SQLSession: SQLConnection {
     /// Runs one or more statements without parameters (BEGIN, COMMIT, SAVEPOINT, migrations).
     func executeScript(_ sql: String) throws
 
+    /// Runs a statement without parameters (BEGIN, SAVEPOINT, RELEASE) with the next one, in
+    /// the same round trip where the database allows it; its error is then that statement's.
+    /// Nothing may depend on its outcome until the next statement has run.
+    func deferStatement(_ sql: String) throws
+
     /// Whether a transaction is open (false after the database rolled it back on its own).
     var isInTransaction: Bool { get }
 
@@ -21,6 +26,9 @@ public protocol SQLSession: SQLConnection {
 
 extension SQLSession {
     public func reconnectIfNeeded() throws {}
+
+    /// Runs it at once (an embedded database has no round trips to save).
+    public func deferStatement(_ sql: String) throws { try executeScript(sql) }
 
     public var isTransactionFailed: Bool { false }
 }

@@ -4,9 +4,15 @@ struct SQLJob: Sendable {
     enum Outcome: Sendable {
         /// The work succeeded; resume the caller after the transaction commits.
         case succeeded(resume: @Sendable () -> Void)
-        /// The work failed with `error`; its savepoint is rolled back and the caller gets the
-        /// error, unless the worker runs the job again (a transient conflict).
-        case failed(error: InstanceStoreError, retryable: Bool, resume: @Sendable () -> Void)
+        /// The work failed with `error` (from the database, `cause`); its savepoint is rolled back
+        /// and the caller gets the error, unless the worker runs the job again (a transient
+        /// conflict, or a connection found lost before anything of the transaction committed).
+        case failed(error: InstanceStoreError, cause: SQLDriverError.Kind?, resume: @Sendable () -> Void)
+
+        /// Why the database refused the work, if it did.
+        var cause: SQLDriverError.Kind? {
+            if case .failed(_, let cause, _) = self { cause } else { nil }
+        }
     }
 
     /// Whether the job runs alone, outside any transaction (setup, pragmas, migrations that
@@ -31,8 +37,7 @@ struct SQLJob: Sendable {
                     return .succeeded { continuation.resume(returning: value) }
                 } catch {
                     let storeError = SQLJob.storeError(error)
-                    let retryable = (error as? SQLDriverError)?.kind == .conflict
-                    return .failed(error: storeError, retryable: retryable) {
+                    return .failed(error: storeError, cause: (error as? SQLDriverError)?.kind) {
                         continuation.resume(throwing: storeError)
                     }
                 }

@@ -4,7 +4,9 @@ import Foundation
 /// driver calls (and their fsyncs) never hold a cooperative-pool thread, and batches the jobs
 /// that are waiting when a thread becomes free into one transaction (group commit). Each job
 /// runs in its own SAVEPOINT, so a job that fails (a version conflict) rolls back only its own
-/// changes and fails only its own caller; the others resume once the commit is durable. When a
+/// changes and fails only its own caller; the others resume once the commit is durable. BEGIN,
+/// SAVEPOINT and RELEASE are deferred: a server database sends them with the next statement,
+/// in one round trip. When a
 /// job loses a transient conflict (a deadlock another transaction won), the whole transaction
 /// is rolled back — the row locks its earlier jobs took are part of the conflict — and its jobs
 /// run again, each in a transaction of its own.
@@ -143,18 +145,21 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         }
     }
 
-    /// Starts a transaction; a connection found lost before anything was sent is re-established
-    /// and tried once more (safe: nothing of the batch ran yet).
-    /// With `savepoint`, the first job's savepoint is opened in the same round trip.
+    /// Starts a transaction: BEGIN (and, with `savepoint`, the first job's savepoint) go out
+    /// with the first job's first statement. A lost connection is re-established first.
     private func beginTransaction(on connection: any SQLSession, savepoint: Bool = false) throws {
-        let script = begin + (savepoint ? "; SAVEPOINT job" : "")
         try connection.reconnectIfNeeded()
-        do {
-            try connection.executeScript(script)
-        } catch let error as SQLDriverError where error.kind == .connectionLost {
-            try connection.reconnectIfNeeded()
-            try connection.executeScript(script)
-        }
+        try connection.deferStatement(begin)
+        if savepoint { try connection.deferStatement("SAVEPOINT job") }
+    }
+
+    /// Whether a job that found the connection lost may run again on a new one: it was the
+    /// transaction's first (nothing of the transaction committed, so nothing runs twice), and
+    /// this is the first time.
+    private static func mayRetry(_ outcome: SQLJob.Outcome, first: Bool, retried: inout Bool) -> Bool {
+        guard first, !retried, outcome.cause == .connectionLost else { return false }
+        retried = true
+        return true
     }
 
     private func runTransaction(_ batch: [SQLJob], on connection: any SQLSession) {
@@ -163,6 +168,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             return
         }
         var pending = batch[...]
+        var retriedConnection = false
         while !pending.isEmpty {
             do {
                 try beginTransaction(on: connection, savepoint: true)
@@ -178,19 +184,23 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             while let job = pending.popFirst() {
                 let outcome = runInSavepoint(job, last: pending.isEmpty, on: connection)
                 if !connection.isInTransaction {
+                    transactionLost = true
+                    if Self.mayRetry(outcome, first: done.isEmpty, retried: &retriedConnection) {
+                        pending = [job] + pending
+                        break
+                    }
                     // The database rolled the whole transaction back (an I/O error, a full
                     // disk, a lost connection): the jobs before this one lost their work too.
                     for earlier in done { earlier.job.fail(Self.transactionAborted) }
                     if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(Self.transactionAborted) }
-                    transactionLost = true
                     break
                 }
                 switch outcome {
                 case .succeeded(let resume):
                     done.append((job, resume))
                     succeeded += 1
-                case .failed(_, false, let resume): done.append((job, resume))
-                case .failed(_, true, _):
+                case .failed(_, let cause, let resume) where cause != .conflict: done.append((job, resume))
+                case .failed:
                     try? connection.executeScript("ROLLBACK")
                     for again in done.map(\.job) + [job] + pending { runAlone(again, on: connection) }
                     return
@@ -204,6 +214,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     /// Runs one job in a transaction of its own, again after a lost conflict (a few tries, a
     /// short random pause between them, so the winner of a deadlock gets through).
     private func runAlone(_ job: SQLJob, on connection: any SQLSession) {
+        var retriedConnection = false
         for attempt in 0...Self.conflictRetries {
             do {
                 try beginTransaction(on: connection)
@@ -214,6 +225,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             // Alone in its transaction, the job needs no savepoint: a failure rolls it all back.
             let outcome = job.run(connection)
             guard connection.isInTransaction else {
+                if Self.mayRetry(outcome, first: true, retried: &retriedConnection) { continue }
                 if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(Self.transactionAborted) }
                 return
             }
@@ -221,9 +233,9 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             case .succeeded(let resume):
                 finish([(job, resume)], succeeded: 1, releasing: false, on: connection)
                 return
-            case .failed(_, let retryable, let resume):
+            case .failed(_, let cause, let resume):
                 try? connection.executeScript("ROLLBACK")
-                if retryable && attempt < Self.conflictRetries {
+                if cause == .conflict && attempt < Self.conflictRetries {
                     Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.01) * Double(attempt + 1))
                     continue
                 }
@@ -248,11 +260,12 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         case .succeeded:
             if last { return outcome }
             do {
-                try connection.executeScript("RELEASE job; SAVEPOINT job")
+                try connection.deferStatement("RELEASE job")
+                try connection.deferStatement("SAVEPOINT job")
                 return outcome
             } catch {
                 try? connection.executeScript("ROLLBACK TO job")
-                return .failed(error: SQLJob.storeError(error), retryable: false) { job.fail(error) }
+                return .failed(error: SQLJob.storeError(error), cause: nil) { job.fail(error) }
             }
         case .failed:
             try? connection.executeScript("ROLLBACK TO job")
@@ -268,7 +281,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         do {
             // PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
             guard !connection.isTransactionFailed else { throw Self.transactionAborted }
-            try connection.executeScript(releasing ? "RELEASE job; COMMIT" : "COMMIT")
+            if releasing { try connection.deferStatement("RELEASE job") }
+            try connection.executeScript("COMMIT")
         } catch {
             try? connection.executeScript("ROLLBACK")
             for done in committed { done.job.fail(error) }
