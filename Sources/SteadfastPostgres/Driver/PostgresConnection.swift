@@ -144,15 +144,15 @@ final class PostgresConnection: SQLSession {
     /// one pipeline if there are any; the caller clears the result.
     private func run(_ sql: String, _ parameters: [SQLValue]) throws -> OpaquePointer {
         let handle = try live()
-        let name = try prepared(sql, types: parameters.map(Self.type), on: handle)
-        let encoded = parameters.map(Self.binary)
-        let lengths = encoded.map { Int32($0?.count ?? 0) }
-        let formats = [Int32](repeating: 1, count: encoded.count)
         guard deferred.isEmpty else {
-            return try pipeline(then: sql, name: name, encoded, lengths, formats, on: handle)
+            var results = try sendPipeline([SQLStatement(sql, parameters)], on: handle)
+            let last = results.removeLast()
+            results.forEach(PQclear)
+            return last
         }
-        let result = withPointers(to: encoded) { values in
-            PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1)
+        let name = try prepared(sql, types: parameters.map(Self.type), on: handle)
+        let result = Self.withBound(parameters) { count, values, lengths, formats in
+            PQexecPrepared(handle, name, count, values, lengths, formats, 1)
         }
         guard let result else { throw failure(nil, sql: sql) }
         do {
@@ -162,6 +162,14 @@ final class PostgresConnection: SQLSession {
             throw error
         }
         return result
+    }
+
+    var pipelinesStatements: Bool { true }
+
+    func pipeline(_ statements: [SQLStatement]) throws -> [[SQLRow]] {
+        let results = try sendPipeline(statements, on: try live())
+        defer { results.forEach(PQclear) }
+        return try zip(results.suffix(statements.count), statements).map { try rows(of: $0, sql: $1.sql) }
     }
 
     /// The name of the statement prepared for `sql` with parameters of `types`.
@@ -176,50 +184,51 @@ final class PostgresConnection: SQLSession {
         return name
     }
 
-    /// Sends the deferred statements and then statement `name` in one pipeline, reads every
-    /// result, and returns the last one; throws the first error (the statements after it are
-    /// not run). A connection that fails mid-pipeline is closed, to be re-established.
-    private func pipeline(
-        then sql: String, name: String, _ encoded: [[UInt8]?], _ lengths: [Int32], _ formats: [Int32],
-        on handle: OpaquePointer
-    ) throws -> OpaquePointer {
-        let steps = try deferred.map { ($0, try prepared($0, types: [], on: handle)) }
+    /// Sends the deferred statements and then `statements` in one pipeline (one round trip),
+    /// and returns every result, the deferred ones' first; the caller clears them. Throws the
+    /// first error (the server skips the statements after it). A connection that fails
+    /// mid-pipeline is closed, to be re-established.
+    private func sendPipeline(_ statements: [SQLStatement], on handle: OpaquePointer) throws -> [OpaquePointer] {
+        let all = deferred.map { SQLStatement($0) } + statements
         deferred = []
-        guard PQenterPipelineMode(handle) == 1 else { throw failure(nil, sql: sql) }
-        var sent = steps.allSatisfy { PQsendQueryPrepared(handle, $0.1, 0, nil, nil, nil, 1) == 1 }
-        sent =
-            sent
-            && withPointers(to: encoded) { values in
-                PQsendQueryPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1) == 1
-            } && PQpipelineSync(handle) == 1
-        guard sent else { throw abandon(sql: sql) }
+        // Statements are prepared first: preparing is not allowed in pipeline mode.
+        let names = try all.map { try prepared($0.sql, types: $0.parameters.map(Self.type), on: handle) }
+        guard PQenterPipelineMode(handle) == 1 else { throw failure(nil, sql: all[0].sql) }
+        for (statement, name) in zip(all, names) {
+            let sent = Self.withBound(statement.parameters) { count, values, lengths, formats in
+                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
+            }
+            guard sent == 1 else { throw abandon(sql: statement.sql) }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw abandon(sql: all[0].sql) }
         var firstError: SQLDriverError?
-        var last: OpaquePointer?
-        for (index, statement) in (steps.map(\.0) + [sql]).enumerated() {
-            guard let result = PQgetResult(handle) else { throw abandon(sql: statement) }
+        var results: [OpaquePointer] = []
+        for statement in all {
+            guard let result = PQgetResult(handle) else {
+                results.forEach(PQclear)
+                throw abandon(sql: statement.sql)
+            }
             switch PQresultStatus(result) {
             case PGRES_PIPELINE_ABORTED: PQclear(result)
-            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-                if index == steps.count { last = result } else { PQclear(result) }
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY: results.append(result)
             default:
-                if firstError == nil { firstError = failure(result, sql: statement) }
+                if firstError == nil { firstError = failure(result, sql: statement.sql) }
                 PQclear(result)
             }
             while let extra = PQgetResult(handle) { PQclear(extra) }  // each statement's results end with NULL
         }
         guard let sync = PQgetResult(handle), PQresultStatus(sync) == PGRES_PIPELINE_SYNC else {
-            if let last { PQclear(last) }
-            let lost = abandon(sql: sql)
+            results.forEach(PQclear)
+            let lost = abandon(sql: all[0].sql)
             throw firstError ?? lost
         }
         PQclear(sync)
         PQexitPipelineMode(handle)
         if let firstError {
-            if let last { PQclear(last) }
+            results.forEach(PQclear)
             throw firstError
         }
-        guard let last else { throw abandon(sql: sql) }
-        return last
+        return results
     }
 
     /// Closes a connection whose pipeline went wrong (it cannot be used again as it is); the
@@ -231,24 +240,29 @@ final class PostgresConnection: SQLSession {
         return error
     }
 
-    /// Calls `body` with C pointers to the parameter bytes (nil for NULL).
-    private func withPointers<R>(
-        to values: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R
+    /// Calls `body` with the parameters in libpq's form: their count, C pointers to their
+    /// binary bytes (nil for NULL), their lengths and formats (all binary).
+    private static func withBound<R>(
+        _ parameters: [SQLValue],
+        _ body: (Int32, [UnsafePointer<CChar>?], [Int32], [Int32]) -> R
     ) -> R {
+        let encoded = parameters.map(binary)
         var buffers: [UnsafeMutablePointer<CChar>?] = []
         defer { for buffer in buffers { buffer?.deallocate() } }
-        for value in values {
+        for value in encoded {
             guard let value else {
                 buffers.append(nil)
                 continue
             }
             let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, value.count))
             value.withUnsafeBytes { bytes in
-                UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress!, byteCount: value.count)
+                if let base = bytes.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: bytes.count) }
             }
             buffers.append(buffer)
         }
-        return body(buffers.map { $0.map { UnsafePointer($0) } })
+        return body(
+            Int32(encoded.count), buffers.map { $0.map { UnsafePointer($0) } }, encoded.map { Int32($0?.count ?? 0) },
+            [Int32](repeating: 1, count: encoded.count))
     }
 
     private func check(_ result: OpaquePointer?, sql: String) throws {

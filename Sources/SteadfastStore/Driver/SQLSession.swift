@@ -9,6 +9,14 @@ public protocol SQLSession: SQLConnection {
     /// Nothing may depend on its outcome until the next statement has run.
     func deferStatement(_ sql: String) throws
 
+    /// Whether `pipeline` saves round trips (a server database); when false, a worker runs
+    /// every command the usual way.
+    var pipelinesStatements: Bool { get }
+
+    /// Sends the statements (after any deferred ones) without waiting between them, and returns
+    /// each one's rows; throws the first error (the statements after it are not run).
+    func pipeline(_ statements: [SQLStatement]) throws -> [[SQLRow]]
+
     /// Whether a transaction is open (false after the database rolled it back on its own).
     var isInTransaction: Bool { get }
 
@@ -29,6 +37,12 @@ extension SQLSession {
 
     /// Runs it at once (an embedded database has no round trips to save).
     public func deferStatement(_ sql: String) throws { try executeScript(sql) }
+
+    public var pipelinesStatements: Bool { false }
+
+    public func pipeline(_ statements: [SQLStatement]) throws -> [[SQLRow]] {
+        try statements.map { try query($0.sql, $0.parameters) }
+    }
 
     public var isTransactionFailed: Bool { false }
 }

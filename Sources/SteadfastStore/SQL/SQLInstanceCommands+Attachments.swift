@@ -29,18 +29,34 @@ extension SQLInstanceCommands {
     ) throws {
         try replaceKeys(of: id, with: snapshot.keys, current: stored.keys ? nil : [], on: db)
         if stored.bookmarks { try db.execute("DELETE FROM bookmarks WHERE instance_id = ?", [.uuid(id)]) }
-        for name in snapshot.bookmarks.sorted() {
-            try db.execute("INSERT INTO bookmarks (instance_id, name) VALUES (?, ?)", [.uuid(id), .text(name)])
-        }
         if stored.properties {
             try db.execute("DELETE FROM promoted_properties WHERE instance_id = ?", [.uuid(id)])
         }
-        for (name, value) in snapshot.promotedProperties.sorted(by: { $0.key < $1.key }) {
-            try db.execute(
-                "INSERT INTO promoted_properties (instance_id, name, value) VALUES (?, ?, ?)",
-                [.uuid(id), .text(name), .text(value)]
-            )
+        for insert in Self.bookmarkInserts(of: id, snapshot.bookmarks)
+            + Self.propertyInserts(of: id, snapshot.promotedProperties)
+        {
+            try db.execute(insert.sql, insert.parameters)
         }
+    }
+
+    static func bookmarkInserts(of id: UUID, _ bookmarks: Set<String>) -> [SQLStatement] {
+        bookmarks.sorted().map {
+            SQLStatement("INSERT INTO bookmarks (instance_id, name) VALUES (?, ?)", [.uuid(id), .text($0)])
+        }
+    }
+
+    static func propertyInserts(of id: UUID, _ properties: [String: String]) -> [SQLStatement] {
+        properties.sorted(by: { $0.key < $1.key }).map {
+            SQLStatement(
+                "INSERT INTO promoted_properties (instance_id, name, value) VALUES (?, ?, ?)",
+                [.uuid(id), .text($0.key), .text($0.value)])
+        }
+    }
+
+    static func keyInsert(of id: UUID, _ key: InstanceKey) -> SQLStatement {
+        SQLStatement(
+            "INSERT INTO instance_keys (name, value, instance_id) VALUES (?, ?, ?)",
+            [.text(key.name), .text(key.value), .uuid(id)])
     }
 
     /// Associates the new keys (failing with `keyConflict` if another instance holds one) and
@@ -60,10 +76,8 @@ extension SQLInstanceCommands {
                 throw InstanceStoreError.keyConflict(key, heldBy: holder, for: id)
             }
             do {
-                try db.execute(
-                    "INSERT INTO instance_keys (name, value, instance_id) VALUES (?, ?, ?)",
-                    [.text(key.name), .text(key.value), .uuid(id)]
-                )
+                let insert = Self.keyInsert(of: id, key)
+                try db.execute(insert.sql, insert.parameters)
             } catch let error as SQLDriverError where error.kind == .uniqueViolation {
                 // Another transaction associated the key between our check and insert (the
                 // transaction may now be aborted, so do not query again).

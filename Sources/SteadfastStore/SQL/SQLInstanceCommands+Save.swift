@@ -89,6 +89,19 @@ extension SQLInstanceCommands {
     /// the owner's lease); returns which rows were attached. When it may not, throws what
     /// `checkSave` finds wrong.
     private func writeState(_ request: SaveRequest, now: Date, on db: any SQLConnection) throws -> StoredAttachments {
+        let update = try stateUpdate(request, now: now)
+        guard let row = try db.queryFirst(update.sql, update.parameters) else {
+            try checkSave(request, now: now, on: db)
+            // Lost a race with another writer between the update and the check.
+            throw InstanceStoreError.versionConflict(
+                request.instanceID, expected: request.expectedVersion, actual: -1)
+        }
+        return try StoredAttachments.read(row, from: 0)
+    }
+
+    /// The update of `writeState`: it changes one row, or none when the save may not happen,
+    /// and returns the attached-row flags.
+    private func stateUpdate(_ request: SaveRequest, now: Date) throws -> SQLStatement {
         let id = request.instanceID
         let snapshot = request.snapshot
         guard snapshot.state.count <= options.maxStateSize else {
@@ -96,7 +109,7 @@ extension SQLInstanceCommands {
         }
         let (bytes, encoding) = try codec.encode(snapshot.state)
         let keepsLock = request.lockAction == .keepLock
-        let row = try db.queryFirst(
+        return SQLStatement(
             """
             UPDATE instances SET
                 status = ?, is_suspended = ?, version = ?, lock_owner_id = ?, next_timer_at = ?,
@@ -112,13 +125,37 @@ extension SQLInstanceCommands {
                 .blob(bytes), .text(encoding.rawValue), .integer(Int64(snapshot.state.count)),
                 .optionalText(snapshot.fault), .optionalText(snapshot.blockedReason), .time(now),
                 .uuid(id), .integer(request.expectedVersion), .uuid(request.owner), .uuid(request.owner), .time(now),
-            ]
-        )
-        guard let row else {
-            try checkSave(request, now: now, on: db)
-            // Lost a race with another writer between the update and the check.
-            throw InstanceStoreError.versionConflict(id, expected: request.expectedVersion, actual: -1)
+            ])
+    }
+
+    /// The save as statements that need no answer to be sent, when it is the usual kind: no
+    /// inbox entries to settle, no correlation keys, not a completion. Bookmarks and promoted
+    /// properties are replaced unread; a refusal, or rows found attached that the snapshot
+    /// drops, sends it the usual way.
+    public func pipelinedSave(_ request: SaveRequest) -> SQLPipelined<SaveResult>? {
+        let snapshot = request.snapshot
+        guard request.lockAction != .complete, request.appliedEntryIDs.isEmpty, request.rejectedEntries.isEmpty,
+            request.poisonEntries.isEmpty, snapshot.keys.isEmpty,
+            let update = try? stateUpdate(request, now: now)
+        else { return nil }
+        let id = request.instanceID
+        var statements = [update]
+        if !snapshot.bookmarks.isEmpty {
+            statements.append(SQLStatement("DELETE FROM bookmarks WHERE instance_id = ?", [.uuid(id)]))
+            statements += Self.bookmarkInserts(of: id, snapshot.bookmarks)
         }
-        return try StoredAttachments.read(row, from: 0)
+        if !snapshot.promotedProperties.isEmpty {
+            statements.append(SQLStatement("DELETE FROM promoted_properties WHERE instance_id = ?", [.uuid(id)]))
+            statements += Self.propertyInserts(of: id, snapshot.promotedProperties)
+        }
+        let version = request.expectedVersion + 1
+        return SQLPipelined(statements: statements) { rows in
+            guard let row = rows.first?.first else { return nil }
+            let stored = try StoredAttachments.read(row, from: 0)
+            guard !stored.keys, !stored.bookmarks || !snapshot.bookmarks.isEmpty,
+                !stored.properties || !snapshot.promotedProperties.isEmpty
+            else { return nil }
+            return SaveResult(version: version, deleted: false)
+        }
     }
 }

@@ -12,12 +12,14 @@ public protocol SQLBackedStore: InstanceStore {
 }
 
 extension SQLBackedStore {
-    /// Runs a command in a write transaction (shared with other writes that arrive together).
-    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLInstanceCommands, any SQLConnection) throws -> T)
-        async throws -> T
-    {
+    /// Runs a command in a write transaction (shared with other writes that arrive together);
+    /// with `pipelined`, sent as those statements where the database allows (see `SQLWorker`).
+    public func write<T: Sendable>(
+        pipelined: @autoclosure () -> SQLPipelined<T>? = nil,
+        _ body: @escaping @Sendable (SQLInstanceCommands, any SQLConnection) throws -> T
+    ) async throws -> T {
         let commands = self.commands
-        return try await writer.write { try body(commands, $0) }
+        return try await writer.write(pipelined: writer.pipelines ? pipelined() : nil) { try body(commands, $0) }
     }
 
     /// Runs a read-only command on the reader.
@@ -43,7 +45,9 @@ extension SQLBackedStore {
     }
 
     public func createInstance(_ request: CreateInstanceRequest) async throws -> InstanceRecord {
-        try await write { commands, db in try commands.createInstance(request, on: db) }
+        try await write(pipelined: commands.pipelinedCreate(request)) { commands, db in
+            try commands.createInstance(request, on: db)
+        }
     }
 
     public func loadInstance(_ id: UUID, owner: UUID) async throws -> LoadedInstance {
@@ -56,7 +60,7 @@ extension SQLBackedStore {
     }
 
     public func save(_ request: SaveRequest) async throws -> SaveResult {
-        try await write { commands, db in try commands.save(request, on: db) }
+        try await write(pipelined: commands.pipelinedSave(request)) { commands, db in try commands.save(request, on: db) }
     }
 
     public func releaseLock(of instanceID: UUID, owner: UUID, applied: [Int64]) async throws -> Bool {

@@ -20,13 +20,24 @@ struct SQLJob: Sendable {
     var standalone: Bool
     /// Runs the work on the worker thread.
     var run: @Sendable (any SQLSession) -> Outcome
+    /// The work as statements sent without waiting, where it can be (see `SQLPipelined`).
+    var pipelined: Pipelined?
     /// Resumes the caller with an error that is not its own (the batch failed to commit).
     var fail: @Sendable (any Error) -> Void
 
-    /// A job that runs `body` and resumes `continuation` with its result.
+    /// A job's statements, and how to resume its caller from their rows (nil: the job must
+    /// run the usual way, after its statements' effects are rolled back).
+    struct Pipelined: Sendable {
+        var statements: [SQLStatement]
+        var finish: @Sendable ([[SQLRow]]) -> (@Sendable () -> Void)?
+    }
+
+    /// A job that runs `body` (or sends `pipelined`'s statements) and resumes `continuation`
+    /// with its result.
     static func make<T: Sendable>(
         standalone: Bool,
         continuation: CheckedContinuation<T, any Error>,
+        pipelined: SQLPipelined<T>? = nil,
         body: @escaping @Sendable (any SQLSession) throws -> T
     ) -> SQLJob {
         SQLJob(
@@ -40,6 +51,13 @@ struct SQLJob: Sendable {
                     return .failed(error: storeError, cause: (error as? SQLDriverError)?.kind) {
                         continuation.resume(throwing: storeError)
                     }
+                }
+            },
+            pipelined: pipelined.map { pipelined in
+                Pipelined(statements: pipelined.statements) { rows in
+                    // A refusal is left to the usual way, which names it precisely.
+                    guard let value = try? pipelined.finish(rows) else { return nil }
+                    return { continuation.resume(returning: value) }
                 }
             },
             fail: { error in continuation.resume(throwing: SQLJob.storeError(error)) }

@@ -40,6 +40,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         self.begin = begin
         self.running = connections.count
         self.connections = connections
+        self.pipelines = connections[0].pipelinesStatements
         for index in connections.indices {
             let thread = Thread { [self] in runLoop(self.connections[index]) }
             thread.name = connections.count == 1 ? name : "\(name) #\(index + 1)"
@@ -49,14 +50,22 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
 
     /// Runs `body` on a worker thread inside a (possibly shared) transaction; returns after
     /// that transaction has committed.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        try await submit(standalone: false, body)
+    /// With `pipelined`, on a connection that pipelines, the job is sent as those statements
+    /// together with the batch's other such jobs, in one round trip; `body` runs instead when
+    /// they cannot be used.
+    public func write<T: Sendable>(
+        pipelined: SQLPipelined<T>? = nil, _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T {
+        try await submit(standalone: false, pipelined: pipelined, body)
     }
 
     /// Runs `body` on a worker thread outside any transaction (set-up and migrations).
     public func standalone<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try await submit(standalone: true, body)
     }
+
+    /// Whether its connections send pipelined jobs' statements together (see `write`).
+    public let pipelines: Bool
 
     public var currentStatistics: GroupCommitStatistics {
         condition.lock()
@@ -85,11 +94,12 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     }
 
     private func submit<T: Sendable>(
-        standalone: Bool,
+        standalone: Bool, pipelined: SQLPipelined<T>? = nil,
         _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let job = SQLJob.make(standalone: standalone, continuation: continuation, body: body)
+            let job = SQLJob.make(
+                standalone: standalone, continuation: continuation, pipelined: pipelined, body: body)
             condition.lock()
             guard !stopping else {
                 condition.unlock()
@@ -163,13 +173,16 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     }
 
     private func runTransaction(_ batch: [SQLJob], on connection: any SQLSession) {
-        if batch.count == 1 {
+        if batch.count == 1 && (batch[0].pipelined == nil || !connection.pipelinesStatements) {
             runAlone(batch[0], on: connection)
             return
         }
-        var pending = batch[...]
+        // The jobs of a batch are concurrent, so any order is theirs: those that can be sent
+        // without waiting go first, together.
+        var pipelining = connection.pipelinesStatements && batch.contains { $0.pipelined != nil }
+        var pending = pipelining ? (batch.filter { $0.pipelined != nil } + batch.filter { $0.pipelined == nil })[...] : batch[...]
         var retriedConnection = false
-        while !pending.isEmpty {
+        transactions: while !pending.isEmpty {
             do {
                 try beginTransaction(on: connection, savepoint: true)
             } catch {
@@ -181,6 +194,23 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             var done: [(job: SQLJob, resume: @Sendable () -> Void)] = []
             var succeeded = 0
             var transactionLost = false
+            if pipelining {
+                let group = Array(pending.prefix { $0.pipelined != nil })
+                pending.removeFirst(group.count)
+                switch runPipelined(group, more: !pending.isEmpty, on: connection) {
+                case .sent(let sent):
+                    done = sent
+                    succeeded = sent.count
+                case .runUsually:
+                    pipelining = false
+                    pending = group + pending
+                case .lost(let error):
+                    let retry = !retriedConnection && (error as? SQLDriverError)?.kind == .connectionLost
+                    retriedConnection = true
+                    if retry { pending = group + pending } else { for job in group { job.fail(error) } }
+                    continue transactions
+                }
+            }
             while let job = pending.popFirst() {
                 let outcome = runInSavepoint(job, last: pending.isEmpty, on: connection)
                 if !connection.isInTransaction {
@@ -209,6 +239,49 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             if transactionLost { continue }
             finish(done, succeeded: succeeded, releasing: true, on: connection)
         }
+    }
+
+    private enum PipelineRun {
+        /// Every job's statements ran and succeeded: resume the callers after the commit.
+        case sent([(job: SQLJob, resume: @Sendable () -> Void)])
+        /// One of them failed or must run the usual way: their effects are rolled back (to the
+        /// open savepoint), and they run the usual way.
+        case runUsually
+        /// The transaction is gone (a lost connection): nothing of it committed.
+        case lost(any Error)
+    }
+
+    /// Sends the jobs' statements in one pipeline, inside the open savepoint `job` (and opens it
+    /// again when `more` jobs follow).
+    private func runPipelined(_ jobs: [SQLJob], more: Bool, on connection: any SQLSession) -> PipelineRun {
+        let rows: [[SQLRow]]
+        do {
+            rows = try connection.pipeline(jobs.flatMap { $0.pipelined?.statements ?? [] })
+        } catch {
+            guard connection.isInTransaction else { return .lost(error) }
+            try? connection.executeScript("ROLLBACK TO job")
+            return .runUsually
+        }
+        var sent: [(job: SQLJob, resume: @Sendable () -> Void)] = []
+        var next = rows[...]
+        for job in jobs {
+            let count = job.pipelined?.statements.count ?? 0
+            guard let resume = job.pipelined?.finish(Array(next.prefix(count))) else {
+                try? connection.executeScript("ROLLBACK TO job")
+                return .runUsually
+            }
+            next = next.dropFirst(count)
+            sent.append((job, resume))
+        }
+        guard more else { return .sent(sent) }
+        do {
+            try connection.deferStatement("RELEASE job")
+            try connection.deferStatement("SAVEPOINT job")
+        } catch {
+            try? connection.executeScript("ROLLBACK TO job")
+            return .runUsually
+        }
+        return .sent(sent)
     }
 
     /// Runs one job in a transaction of its own, again after a lost conflict (a few tries, a
