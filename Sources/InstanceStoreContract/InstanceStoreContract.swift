@@ -46,6 +46,7 @@ public struct InstanceStoreContract: Sendable {
         case concurrentPurgeVersusClaim
         case concurrentSaveCompletionVersusEnqueue
         case loadRacingTheHoldersSave
+        case mixedBatches
 
         public var description: String { rawValue }
     }
@@ -101,6 +102,7 @@ public struct InstanceStoreContract: Sendable {
         case .concurrentEnqueueWithClientID: ConcurrencyCases.concurrentEnqueueWithClientID
         case .concurrentDeleteVersusLoadAndEnqueue: ConcurrencyCases.concurrentDeleteVersusLoadAndEnqueue
         case .concurrentPurgeVersusClaim: ConcurrencyCases.concurrentPurgeVersusClaim
+        case .mixedBatches: ConcurrencyCases.mixedBatches
         case .concurrentSaveCompletionVersusEnqueue: ConcurrencyCases.concurrentSaveCompletionVersusEnqueue
         case .loadRacingTheHoldersSave: LoadVersusReleaseCases.loadRacingTheHoldersSave
         }

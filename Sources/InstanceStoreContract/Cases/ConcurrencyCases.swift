@@ -638,6 +638,74 @@ private enum Effect: Sendable {
 }
 
 /// A contender: what it stands for in the race, and the call it makes.
+extension ConcurrencyCases {
+    /// One store gets, all at once, saves that replace or drop bookmarks and promoted properties
+    /// and creates that race in pairs for one correlation key, so its group commit mixes them
+    /// in its transactions (on a server database, sent together without waiting): every save
+    /// leaves exactly its snapshot's rows, and of each pair one create wins and the other gets
+    /// `keyConflict` and leaves nothing behind.
+    @Sendable static func mixedBatches(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore()
+        let owner = try await store.createLockOwner(hostID: "mixed", lockDuration: .seconds(600))
+        var records: [InstanceRecord] = []
+        for _ in 0..<12 {
+            records.append(
+                try await fixture.create(
+                    in: store, owner: owner,
+                    snapshot: ContractFixture.snapshot(bookmarks: ["b1"], properties: ["p": "1", "q": "1"])))
+        }
+        enum Tag: Sendable {
+            case save(Int, InstanceSnapshot)
+            case create(pair: Int, InstanceSnapshot)
+        }
+        var entrants: [Entrant<Tag, InstanceSnapshot>] = []
+        for (index, record) in records.enumerated() {
+            let snapshot =
+                index.isMultiple(of: 2)
+                ? ContractFixture.snapshot(state: ContractFixture.state(size: 40, seed: UInt8(index)))
+                : ContractFixture.snapshot(bookmarks: ["b2", "b3"], properties: ["p": "\(index)"])
+            let request = SaveRequest(
+                instanceID: record.id, owner: owner.id, expectedVersion: record.version, snapshot: snapshot)
+            entrants.append(
+                Entrant(tag: .save(index, snapshot)) {
+                    _ = try await store.save(request)
+                    return snapshot
+                })
+        }
+        for pair in 0..<6 {
+            for _ in 0..<2 {
+                let snapshot = ContractFixture.snapshot(
+                    keys: [InstanceKey(name: "order", jsonValue: "\(pair)")], bookmarks: ["approve"])
+                entrants.append(
+                    Entrant(tag: .create(pair: pair, snapshot)) {
+                        _ = try await fixture.create(in: store, owner: owner, snapshot: snapshot)
+                        return snapshot
+                    })
+            }
+        }
+        let finishes = try await race(entrants)
+        for finish in finishes {
+            guard case .save(let index, let snapshot) = finish.tag else { continue }
+            #expect(finish.outcome.succeeded, "the save of instance \(index) failed: \(finish.outcome)")
+            let stored = try await store.readInstance(records[index].id)
+            #expect(stored.version == records[index].version + 1 && stored.state == snapshot.state)
+            #expect(stored.bookmarks == snapshot.bookmarks && stored.promotedProperties == snapshot.promotedProperties)
+        }
+        for pair in 0..<6 {
+            let contest = finishes.filter {
+                if case .create(pair, _) = $0.tag { true } else { false }
+            }
+            #expect(
+                contest.filter(\.outcome.succeeded).count == 1, "pair \(pair): not exactly one create succeeded")
+            for finish in contest where !finish.outcome.succeeded {
+                expectFailure(finish.outcome, [.keyConflict])
+            }
+        }
+        let created = try await store.listInstances(InstanceQuery(limit: 100)).count
+        #expect(created == records.count + 6, "a create that lost its key left a row behind")
+    }
+}
+
 private struct Entrant<Tag: Sendable, Value: Sendable>: Sendable {
     let tag: Tag
     let attempt: @Sendable () async throws -> Value

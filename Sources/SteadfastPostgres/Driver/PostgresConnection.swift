@@ -256,7 +256,9 @@ final class PostgresConnection: SQLSession {
             }
             let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, value.count))
             value.withUnsafeBytes { bytes in
-                if let base = bytes.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: bytes.count) }
+                if let base = bytes.baseAddress {
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: bytes.count)
+                }
             }
             buffers.append(buffer)
         }

@@ -180,7 +180,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         // The jobs of a batch are concurrent, so any order is theirs: those that can be sent
         // without waiting go first, together.
         var pipelining = connection.pipelinesStatements && batch.contains { $0.pipelined != nil }
-        var pending = pipelining ? (batch.filter { $0.pipelined != nil } + batch.filter { $0.pipelined == nil })[...] : batch[...]
+        var pending =
+            pipelining ? (batch.filter { $0.pipelined != nil } + batch.filter { $0.pipelined == nil })[...] : batch[...]
         var retriedConnection = false
         transactions: while !pending.isEmpty {
             do {
