@@ -108,11 +108,13 @@ extension SQLInstanceCommands {
             throw InstanceStoreError.stateTooLarge(id, size: snapshot.state.count, limit: options.maxStateSize)
         }
         let (bytes, encoding) = try codec.encode(snapshot.state)
-        let keepsLock = request.lockAction == .keepLock
+        // A save that keeps its lock leaves lock_owner_id out: only statements that set it fire
+        // the PostgreSQL unlock notification's trigger.
+        let unlocks = request.lockAction == .keepLock ? "" : "lock_owner_id = NULL, "
         return SQLStatement(
             """
             UPDATE instances SET
-                status = ?, is_suspended = ?, version = ?, lock_owner_id = ?, next_timer_at = ?,
+                status = ?, is_suspended = ?, version = ?, \(unlocks)next_timer_at = ?,
                 state = ?, state_encoding = ?, state_size = ?, fault = ?, blocked_reason = ?, updated_at = ?,
                 claims_since_save = 0
             WHERE id = ? AND version = ? AND lock_owner_id = ?
@@ -121,8 +123,7 @@ extension SQLInstanceCommands {
             """,
             [
                 .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(request.expectedVersion + 1),
-                keepsLock ? .uuid(request.owner) : .null, .optionalTime(snapshot.nextTimerAt),
-                .blob(bytes), .text(encoding.rawValue), .integer(Int64(snapshot.state.count)),
+                .optionalTime(snapshot.nextTimerAt), .blob(bytes), .text(encoding.rawValue), .integer(Int64(snapshot.state.count)),
                 .optionalText(snapshot.fault), .optionalText(snapshot.blockedReason), .time(now),
                 .uuid(id), .integer(request.expectedVersion), .uuid(request.owner), .uuid(request.owner), .time(now),
             ])
