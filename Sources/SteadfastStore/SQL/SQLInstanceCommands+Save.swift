@@ -124,7 +124,8 @@ extension SQLInstanceCommands {
             [
                 .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(request.expectedVersion + 1),
                 .optionalTime(snapshot.nextTimerAt), .blob(bytes), .text(encoding.rawValue),
-                .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault), .optionalText(snapshot.blockedReason), .time(now),
+                .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault),
+                .optionalText(snapshot.blockedReason), .time(now),
                 .uuid(id), .integer(request.expectedVersion), .uuid(request.owner), .uuid(request.owner), .time(now),
             ])
     }
