@@ -90,19 +90,28 @@ extension SQLInstanceCommands {
     func deleteRows(of id: UUID, on db: any SQLConnection) throws {
         if db.dialect.modifyingCommonTableExpressions {
             // One round trip instead of five.
-            try db.execute(
-                """
-                WITH inbox_rows AS (DELETE FROM inbox WHERE instance_id = ?),
-                    key_rows AS (DELETE FROM instance_keys WHERE instance_id = ?),
-                    bookmark_rows AS (DELETE FROM bookmarks WHERE instance_id = ?),
-                    property_rows AS (DELETE FROM promoted_properties WHERE instance_id = ?)
-                DELETE FROM instances WHERE id = ?
-                """, Array(repeating: .uuid(id), count: 5))
+            let deletion = Self.instanceDeletion(of: id)
+            try db.execute(deletion.sql, deletion.parameters)
             return
         }
         for table in ["inbox", "instance_keys", "bookmarks", "promoted_properties"] {
             try db.execute("DELETE FROM \(table) WHERE instance_id = ?", [.uuid(id)])
         }
         try db.execute("DELETE FROM instances WHERE id = ?", [.uuid(id)])
+    }
+
+    /// One statement (data-modifying common table expressions) that deletes an instance's
+    /// attached rows and, with `condition` (SQL after `WHERE id = ?`, and its parameters), its row.
+    static func instanceDeletion(
+        of id: UUID, where condition: String = "", _ parameters: [SQLValue] = []
+    ) -> SQLStatement {
+        SQLStatement(
+            """
+            WITH inbox_rows AS (DELETE FROM inbox WHERE instance_id = ?),
+                key_rows AS (DELETE FROM instance_keys WHERE instance_id = ?),
+                bookmark_rows AS (DELETE FROM bookmarks WHERE instance_id = ?),
+                property_rows AS (DELETE FROM promoted_properties WHERE instance_id = ?)
+            DELETE FROM instances WHERE id = ?
+            """ + condition, Array(repeating: .uuid(id), count: 5) + parameters)
     }
 }

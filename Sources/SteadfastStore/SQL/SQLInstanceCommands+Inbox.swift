@@ -106,8 +106,13 @@ extension SQLInstanceCommands {
     func rejectPendingInbox(of id: UUID, status: InstanceStatus, now: Date, on db: any SQLConnection) throws -> Int {
         try db.execute(
             "UPDATE inbox SET state = 'rejected', reason = ?, settled_at = ? WHERE instance_id = ? AND state = 'pending'",
-            [.text("the instance \(status.rawValue) before this was applied"), .time(now), .uuid(id)]
+            [.text(Self.rejectionReason(status)), .time(now), .uuid(id)]
         )
+    }
+
+    /// Why an entry still pending when its instance finished was rejected.
+    static func rejectionReason(_ status: InstanceStatus) -> String {
+        "the instance \(status.rawValue) before this was applied"
     }
 
     private func inboxEntry(instance id: UUID, clientID: String, on db: any SQLConnection) throws -> InboxEntry? {

@@ -61,17 +61,26 @@ extension SQLInstanceCommands {
     /// its lease is live and the version is the stored one.
     @discardableResult
     private func checkSave(_ request: SaveRequest, now: Date, on db: any SQLConnection) throws -> SaveCheck {
+        let check = Self.saveCheck(request, lockSuffix: db.dialect.lockRowSuffix)
+        return try Self.validate(db.queryFirst(check.sql, check.parameters), of: request, now: now)
+    }
+
+    /// The statement of `checkSave`.
+    private static func saveCheck(_ request: SaveRequest, lockSuffix: String) -> SQLStatement {
+        SQLStatement(
+            """
+            SELECT i.version, i.lock_owner_id, o.lock_expires_at, \(StoredAttachments.columns()),
+                (SELECT value FROM store_settings WHERE name = 'completion_action'),
+                EXISTS (SELECT 1 FROM inbox WHERE instance_id = i.id AND state IN ('rejected', 'poison'))
+            FROM instances i LEFT JOIN lock_owners o ON o.id = ? WHERE i.id = ?
+            """ + lockSuffix,
+            [.uuid(request.owner), .uuid(request.instanceID)])
+    }
+
+    /// What `checkSave`'s row says, or the error that forbids the save.
+    private static func validate(_ row: SQLRow?, of request: SaveRequest, now: Date) throws -> SaveCheck {
         let id = request.instanceID
-        guard
-            let row = try db.queryFirst(
-                """
-                SELECT i.version, i.lock_owner_id, o.lock_expires_at, \(StoredAttachments.columns()),
-                    (SELECT value FROM store_settings WHERE name = 'completion_action'),
-                    EXISTS (SELECT 1 FROM inbox WHERE instance_id = i.id AND state IN ('rejected', 'poison'))
-                FROM instances i LEFT JOIN lock_owners o ON o.id = ? WHERE i.id = ?
-                """ + db.dialect.lockRowSuffix,
-                [.uuid(request.owner), .uuid(id)])
-        else { throw InstanceStoreError.instanceNotFound(id) }
+        guard let row else { throw InstanceStoreError.instanceNotFound(id) }
         guard try row.optionalUUID(1) == request.owner else { throw InstanceStoreError.lockLost(id) }
         guard let expiry = try row.optionalTime(2) else { throw InstanceStoreError.ownerNotFound(request.owner) }
         guard expiry > now else { throw InstanceStoreError.ownerExpired(request.owner, at: expiry) }
@@ -81,8 +90,39 @@ extension SQLInstanceCommands {
         }
         return SaveCheck(
             attachments: try StoredAttachments.read(row, from: 3),
-            completionAction: try Self.completionAction(stored: row.optionalText(6)),
+            completionAction: try completionAction(stored: row.optionalText(6)),
             leftOverInbox: try row.bool(7))
+    }
+
+    /// A completion that deletes the instance, as statements that need no answer to be sent:
+    /// the check, the rejection of what is still pending, and the deletion (a compare-and-set).
+    /// Anything but a clean end under deleteAll (a refusal, an entry left over, another
+    /// completion action) sends it the usual way.
+    private func pipelinedCompletion(_ request: SaveRequest, dialect: any SQLDialect) -> SQLPipelined<SaveResult>? {
+        let snapshot = request.snapshot
+        guard snapshot.status == .completed || snapshot.status == .canceled, request.appliedEntryIDs.isEmpty,
+            request.rejectedEntries.isEmpty, request.poisonEntries.isEmpty
+        else { return nil }
+        let now = self.now
+        let id = request.instanceID
+        let statements = [
+            Self.saveCheck(request, lockSuffix: dialect.lockRowSuffix),
+            SQLStatement(
+                "UPDATE inbox SET state = 'rejected', reason = ?, settled_at = ? "
+                    + "WHERE instance_id = ? AND state = 'pending' RETURNING id",
+                [.text(Self.rejectionReason(snapshot.status)), .time(now), .uuid(id)]),
+            Self.instanceDeletion(
+                of: id, where: " AND version = ? AND lock_owner_id = ? RETURNING id",
+                [.integer(request.expectedVersion), .uuid(request.owner)]),
+        ]
+        let version = request.expectedVersion + 1
+        return SQLPipelined(statements: statements) { rows in
+            guard rows.count == 3, rows[1].isEmpty, rows[2].count == 1,
+                let check = try? Self.validate(rows[0].first, of: request, now: now),
+                !check.leftOverInbox, check.completionAction == .deleteAll
+            else { return nil }
+            return SaveResult(version: version, deleted: true)
+        }
     }
 
     /// Writes the snapshot if `request` may save (compare-and-set on the version, the lock and
@@ -131,12 +171,14 @@ extension SQLInstanceCommands {
     }
 
     /// The save as statements that need no answer to be sent, when it is the usual kind: no
-    /// inbox entries to settle, no correlation keys, not a completion. Bookmarks and promoted
+    /// inbox entries to settle, no correlation keys (a completion: see `pipelinedCompletion`).
+    /// Bookmarks and promoted
     /// properties are replaced unread; a refusal, or rows found attached that the snapshot
     /// drops, sends it the usual way.
-    public func pipelinedSave(_ request: SaveRequest) -> SQLPipelined<SaveResult>? {
+    public func pipelinedSave(_ request: SaveRequest, dialect: any SQLDialect) -> SQLPipelined<SaveResult>? {
+        if request.lockAction == .complete { return pipelinedCompletion(request, dialect: dialect) }
         let snapshot = request.snapshot
-        guard request.lockAction != .complete, request.appliedEntryIDs.isEmpty, request.rejectedEntries.isEmpty,
+        guard request.appliedEntryIDs.isEmpty, request.rejectedEntries.isEmpty,
             request.poisonEntries.isEmpty, snapshot.keys.isEmpty,
             let update = try? stateUpdate(request, now: now)
         else { return nil }

@@ -41,6 +41,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         self.running = connections.count
         self.connections = connections
         self.pipelines = connections[0].pipelinesStatements
+        self.dialect = connections[0].dialect
         for index in connections.indices {
             let thread = Thread { [self] in runLoop(self.connections[index]) }
             thread.name = connections.count == 1 ? name : "\(name) #\(index + 1)"
@@ -66,6 +67,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
 
     /// Whether its connections send pipelined jobs' statements together (see `write`).
     public let pipelines: Bool
+    /// Its database's spelling, for statements built before they reach a connection.
+    public let dialect: any SQLDialect
 
     public var currentStatistics: GroupCommitStatistics {
         condition.lock()
