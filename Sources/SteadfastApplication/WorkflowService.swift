@@ -7,7 +7,7 @@ import SteadfastStore
 /// and print nothing; they take typed input and return views or throw ``ApplicationError``.
 public struct WorkflowService: Sendable {
     public let store: any InstanceStore
-    /// How often a wait looks at the store.
+    /// How often a wait looks at the store, at most (it looks after 1 ms, then doubles the pause).
     public var pollInterval: Duration = .milliseconds(10)
     /// The host id of the short-lived lock owner an operator's command uses to apply itself to
     /// an instance no host holds.
@@ -260,6 +260,8 @@ public struct WorkflowService: Sendable {
     ) async throws(ApplicationError) -> CommandOutcome {
         let id = entry.instanceID
         let deadline = ContinuousClock.now + timeout
+        // Most commands are applied within milliseconds: look again soon, then less often.
+        var interval = min(pollInterval, .milliseconds(1))
         while true {
             // The instance first, then the entry: the entry read is then at least as new as the
             // instance read, so an entry seen pending is never paired with the state its
@@ -307,7 +309,8 @@ public struct WorkflowService: Sendable {
                         : "instance \(id) did not apply \(Self.describe(entry)) within \(timeout); it stays stored "
                             + "(inbox entry \(entry.id)) and is applied when a host runs the instance")
             }
-            try await pause(pollInterval)
+            try await pause(interval)
+            interval = min(interval * 2, pollInterval)
         }
     }
 
