@@ -60,7 +60,8 @@ extension SQLBackedStore {
     }
 
     public func save(_ request: SaveRequest) async throws -> SaveResult {
-        try await write(pipelined: commands.pipelinedSave(request, dialect: writer.dialect)) { commands, db in try commands.save(request, on: db)
+        try await write(pipelined: commands.pipelinedSave(request, dialect: writer.dialect)) { commands, db in
+            try commands.save(request, on: db)
         }
     }
 
