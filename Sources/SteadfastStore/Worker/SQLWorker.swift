@@ -4,12 +4,16 @@ import Foundation
 /// driver calls (and their fsyncs) never hold a cooperative-pool thread, and batches the jobs
 /// that are waiting when a thread becomes free into one transaction (group commit). Each job
 /// runs in its own SAVEPOINT, so a job that fails (a version conflict) rolls back only its own
-/// changes and fails only its own caller; the others resume once the commit is durable. BEGIN,
-/// SAVEPOINT and RELEASE are deferred: a server database sends them with the next statement,
-/// in one round trip. When a
+/// changes and fails only its own caller; the others resume once the commit is durable. When a
 /// job loses a transient conflict (a deadlock another transaction won), the whole transaction
 /// is rolled back — the row locks its earlier jobs took are part of the conflict — and its jobs
 /// run again, each in a transaction of its own.
+///
+/// Round trips: BEGIN, SAVEPOINT and RELEASE are deferred, so a server database sends them with
+/// the next statement; and the batch's jobs that come as statements needing no answer to go on
+/// (`SQLPipelined`: the usual save, create and completion) are sent first, all together, in one
+/// round trip inside one savepoint. If one of them is refused, the savepoint is rolled back and
+/// they run the usual way, one by one.
 ///
 /// This is where transactions live: a job's body gets the connection only inside one (or,
 /// for set-up, alone with `standalone`).
@@ -169,8 +173,8 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     /// Whether a job that found the connection lost may run again on a new one: it was the
     /// transaction's first (nothing of the transaction committed, so nothing runs twice), and
     /// this is the first time.
-    private static func mayRetry(_ outcome: SQLJob.Outcome, first: Bool, retried: inout Bool) -> Bool {
-        guard first, !retried, outcome.cause == .connectionLost else { return false }
+    private static func mayRetry(_ cause: SQLDriverError.Kind?, first: Bool, retried: inout Bool) -> Bool {
+        guard first, !retried, cause == .connectionLost else { return false }
         retried = true
         return true
     }
@@ -209,9 +213,12 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                     pipelining = false
                     pending = group + pending
                 case .lost(let error):
-                    let retry = !retriedConnection && (error as? SQLDriverError)?.kind == .connectionLost
-                    retriedConnection = true
-                    if retry { pending = group + pending } else { for job in group { job.fail(error) } }
+                    let cause = (error as? SQLDriverError)?.kind
+                    if Self.mayRetry(cause, first: true, retried: &retriedConnection) {
+                        pending = group + pending
+                    } else {
+                        for job in group { job.fail(error) }
+                    }
                     continue transactions
                 }
             }
@@ -219,7 +226,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
                 let outcome = runInSavepoint(job, last: pending.isEmpty, on: connection)
                 if !connection.isInTransaction {
                     transactionLost = true
-                    if Self.mayRetry(outcome, first: done.isEmpty, retried: &retriedConnection) {
+                    if Self.mayRetry(outcome.cause, first: done.isEmpty, retried: &retriedConnection) {
                         pending = [job] + pending
                         break
                     }
@@ -302,7 +309,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
             // Alone in its transaction, the job needs no savepoint: a failure rolls it all back.
             let outcome = job.run(connection)
             guard connection.isInTransaction else {
-                if Self.mayRetry(outcome, first: true, retried: &retriedConnection) { continue }
+                if Self.mayRetry(outcome.cause, first: true, retried: &retriedConnection) { continue }
                 if case .failed(_, _, let resume) = outcome { resume() } else { job.fail(Self.transactionAborted) }
                 return
             }
