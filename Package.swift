@@ -18,12 +18,14 @@ let package = Package(
         .library(name: "InstanceStoreContract", targets: ["InstanceStoreContract"]),
         .library(name: "SteadfastHost", targets: ["SteadfastHost"]),
         .library(name: "SteadfastApplication", targets: ["SteadfastApplication"]),
+        .library(name: "SteadfastHTTP", targets: ["SteadfastHTTP"]),
         .executable(name: "wf", targets: ["wf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The pure core: activity model, expressions, interpreter, instance state. No I/O.
@@ -31,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "wf",
             dependencies: [
-                "SteadfastCore", "SteadfastStore", "SteadfastHost", "SteadfastApplication",
+                "SteadfastCore", "SteadfastStore", "SteadfastHost", "SteadfastApplication", "SteadfastHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,6 +97,18 @@ let package = Package(
             name: "SteadfastApplicationTests",
             dependencies: [
                 "SteadfastApplication", "SteadfastCore", "SteadfastStore", "SteadfastHost", "InstanceStoreContract",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP API of a running host (`wf serve --http`): routes that parse, call the
+        // application layer, and render; Hummingbird stays out of every other module.
+        .target(
+            name: "SteadfastHTTP",
+            dependencies: [
+                "SteadfastApplication", "SteadfastCore", "SteadfastStore", "SteadfastHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -42,6 +42,10 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         public static let migrationFailed = Code(rawValue: "migration-failed")
         public static let hostStopped = Code(rawValue: "host-stopped")
         public static let internalError = Code(rawValue: "internal-error")
+        /// A request body over the server's limit.
+        public static let payloadTooLarge = Code(rawValue: "payload-too-large")
+        /// A request without the credentials the server asks for.
+        public static let unauthorized = Code(rawValue: "unauthorized")
     }
 
     public var code: Code
@@ -54,13 +58,19 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
 
     public var description: String { message }
 
+    /// How every front end shows it as JSON: `{"error": {"code": …, "message": …}}`.
+    public var jsonObject: JSONValue {
+        .object(["error": .object(["code": .string(code.rawValue), "message": .string(message)])])
+    }
+
     /// The HTTP status this error answers with.
     public var httpStatus: Int {
         switch code {
         case .invalidInput, .invalidStoreURL, .invalidDefinition, .ambiguousID: 400
         case .instanceNotFound, .keyNotFound, .definitionNotFound, .storeNotFound, .noRoute: 404
         case .instanceLocked, .instanceFinished, .keyConflict, .conflict, .rejected, .instanceQuarantined: 409
-        case .stateTooLarge: 413
+        case .stateTooLarge, .payloadTooLarge: 413
+        case .unauthorized: 401
         case .timeout: 504
         case .storeBusy, .storeUnavailable, .hostStopped, .migrationFailed: 503
         default: 500

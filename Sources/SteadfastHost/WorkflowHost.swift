@@ -17,6 +17,9 @@ public actor WorkflowHost {
     /// The owner's lock expiry, readable without a hop onto this actor (every event an
     /// instance handles checks it).
     private nonisolated let leaseExpiry = Mutex<Date?>(nil)
+
+    /// When this host's lock owner expires unless renewed; nil before it starts and after it stops.
+    public nonisolated var leaseExpiresAt: Date? { leaseExpiry.withLock { $0 } }
     private var loaded: [UUID: HostedInstance] = [:]
     private var background: [Task<Void, Never>] = []
     /// The newest inbox entry id the poll has seen.

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SteadfastApplication
 import SteadfastCore
+import SteadfastHTTP
 import SteadfastHost
 import SteadfastStore
 import UnixSignals
@@ -17,7 +18,8 @@ struct HostingOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "Save an idle instance after this long, keeping it loaded (default: never).", valueName: "SECONDS"))
+            "Save an idle instance after this long, keeping it loaded (default: never; wf serve: 0, at once).",
+            valueName: "SECONDS"))
     var timeToPersist: Double?
 
     @Option(
@@ -50,7 +52,7 @@ struct HostingOptions: ParsableArguments {
         _ = try hostOptions(defaultTimeToUnload: 0)
     }
 
-    func hostOptions(defaultTimeToUnload: Double) throws -> HostOptions {
+    func hostOptions(defaultTimeToUnload: Double, defaultTimeToPersist: Double? = nil) throws -> HostOptions {
         guard maxInstances >= 1 else {
             throw ValidationError("--max-instances must be at least 1, not \(maxInstances).")
         }
@@ -64,7 +66,9 @@ struct HostingOptions: ParsableArguments {
         }
         var options = HostOptions(
             hostID: hostID ?? "wf-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
-            timeToPersist: try timeToPersist.map { try Values.seconds($0, option: "--time-to-persist") },
+            timeToPersist: try (timeToPersist ?? defaultTimeToPersist).map {
+                try Values.seconds($0, option: "--time-to-persist")
+            },
             timeToUnload: try Values.seconds(timeToUnload ?? defaultTimeToUnload, option: "--time-to-unload"),
             hostLockRenewalPeriod: renewal, runnableInstancesDetectionPeriod: detection,
             maxConcurrentInstances: maxInstances)
@@ -373,18 +377,60 @@ struct Serve: AsyncParsableCommand {
     var logFormat: LogFormat = .text
     @Flag(help: "Write JSON log lines (the same as --log-format json); startup errors as a JSON error object.")
     var json = false
+    @Option(
+        help: ArgumentHelp(
+            "Serve the HTTP API on this address and port (port 0: any free one; the log says which).",
+            valueName: "address:port"))
+    var http: String?
+    @Option(
+        help: ArgumentHelp(
+            "Require 'Authorization: Bearer TOKEN' on every HTTP route but /healthz (default: $STEADFAST_AUTH_TOKEN).",
+            valueName: "token"))
+    var authToken: String?
+    @Option(help: ArgumentHelp("The largest HTTP request body accepted, in bytes.", valueName: "bytes"))
+    var maxBodySize = 1 << 20
 
     func run() async throws {
         let catalog = try await reportingErrors(json: json) { try definitions.load().catalog }
+        let httpOptions = try await reportingErrors(json: json) { try httpServerOptions() }
         try await withService(writeOptions.configure(storeOptions.configuration), json: json, mustExist: false) {
             service in
             let printer = hosting.eventPrinter(timestamps: true, jsonLines: logFormat == .json || json)
-            let options = try hosting.hostOptions(defaultTimeToUnload: 60)
+            // A served instance stays loaded for a minute, but its idle state is saved at once: what
+            // the store shows (wf show, GET /v1/instances/{id}, ?wait=idle) is what it is.
+            let options = try hosting.hostOptions(defaultTimeToUnload: 60, defaultTimeToPersist: 0)
             let hosted = catalog.definitions.map { "\($0.name) v\($0.version)" }.joined(separator: ", ")
-            try await serve(service: service, catalog: catalog, options: options, printer: printer) {
+            try await serve(
+                service: service, catalog: catalog, options: options, http: httpOptions, printer: printer
+            ) {
                 printer(.hosting(text: "wf serve: hosting \(hosted) as \(options.hostID); stop with Ctrl-C"))
             }
         }
+    }
+
+    /// `--http`, `--auth-token` and `--max-body-size` checked, or nil without `--http`.
+    private func httpServerOptions() throws(ApplicationError) -> HTTPServerOptions? {
+        guard let http else { return nil }
+        guard let colon = http.lastIndex(of: ":"), let port = Int(http[http.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else {
+            throw ApplicationError(
+                .invalidInput,
+                "--http must be ADDRESS:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080, not '\(http)'")
+        }
+        var host = String(http[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard (1...1 << 30).contains(maxBodySize) else {
+            throw ApplicationError(
+                .invalidInput, "--max-body-size must be from 1 to 1073741824 bytes, not \(maxBodySize)")
+        }
+        let token =
+            authToken
+            ?? ProcessInfo.processInfo.environment["STEADFAST_AUTH_TOKEN"].flatMap {
+                $0.isEmpty ? nil : $0
+            }
+        return HTTPServerOptions(
+            host: host.isEmpty ? "127.0.0.1" : host, port: port, authToken: token, maxBodySize: maxBodySize)
     }
 }
 
@@ -416,15 +462,25 @@ enum ShutdownSignal {
     }
 }
 
-/// Runs a host as a service until SIGINT/SIGTERM; `started` is called once it is up.
+/// Runs a host as a service until SIGINT/SIGTERM, with the HTTP API when `http` is set;
+/// `started` is called once the host is up. On shutdown the HTTP server stops first (it stops
+/// accepting and finishes the requests in flight), then the host saves and unlocks.
 func serve(
-    service: WorkflowService, catalog: DefinitionCatalog, options: HostOptions,
+    service: WorkflowService, catalog: DefinitionCatalog, options: HostOptions, http: HTTPServerOptions? = nil,
     printer: @escaping @Sendable (HostEvent) -> Void, started: @escaping @Sendable () -> Void
 ) async throws {
     let session = HostSession(store: service.store, catalog: catalog, options: options, onEvent: printer)
-    let group = ServiceGroup(
-        services: [session.host, StartedNotice(notify: started)], gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: Logger(label: "steadfast.wf", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let quiet = Logger(label: "steadfast.wf", factory: { _ in SwiftLogNoOpLogHandler() })
+    var services: [any Service] = [session.host]
+    if let http {
+        services.append(
+            try HTTPAPI.server(service: service, session: session, options: http, logger: quiet) { address in
+                printer(.hosting(text: "wf serve: HTTP API on \(address)"))
+            })
+    }
+    // A group stops its services in reverse order.
+    services.append(StartedNotice(notify: started))
+    let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
     try await group.run()
 }
 

@@ -43,10 +43,7 @@ func reportingErrors<T>(json: Bool, _ body: () async throws -> T) async throws -
 /// Prints an error as `wf` reports every error.
 func report(_ error: ApplicationError, json: Bool) {
     if json {
-        let object: JSONValue = .object([
-            "error": .object(["code": .string(error.code.rawValue), "message": .string(error.message)])
-        ])
-        print(object.jsonText)
+        print(error.jsonObject.jsonText)
     } else {
         printError("wf: " + error.message.split(whereSeparator: \.isNewline).joined(separator: " "))
     }

@@ -1,0 +1,202 @@
+import Foundation
+import Hummingbird
+import SteadfastApplication
+import SteadfastCore
+import SteadfastHost
+import SteadfastStore
+
+/// The routes: each parses, calls `WorkflowService`, and renders.
+struct Routes: Sendable {
+    let service: WorkflowService
+    let session: HostSession
+    let reader: RequestReader
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in JSONResponse.make(#"{"status": "live"}"#) }
+        router.get("/readyz") { _, _ in try await ready() }
+        router.get("/v1/definitions") { _, _ in try JSONResponse.encode(definitions()) }
+
+        router.post("/v1/instances") { request, _ in
+            var request = request
+            return try await start(try await reader.object(&request))
+        }
+        router.get("/v1/instances") { request, _ in try await list(request) }
+        router.get("/v1/instances/:id") { _, context in
+            try JSONResponse.encode(try await service.show(try await id(context)))
+        }
+        router.delete("/v1/instances/:id") { _, context in
+            let id = try await id(context)
+            try await service.delete(id)
+            return JSONResponse.make(#"{"deleted": "\#(id.uuidString.lowercased())"}"#)
+        }
+        router.get("/v1/instances/:id/inbox") { _, context in
+            try JSONResponse.encode(try await service.history(try await id(context)))
+        }
+        router.post("/v1/instances/:id/messages") { request, context in
+            var request = request
+            let fields = try await reader.object(&request)
+            let outcome = try await service.resume(
+                try await id(context), operation: try operation(fields), body: fields["body"] ?? .null,
+                clientID: try RequestReader.string(fields, "clientId"), through: session,
+                wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
+            return try JSONResponse.encode(outcome)
+        }
+        router.post("/v1/messages") { request, _ in
+            var request = request
+            let fields = try await reader.object(&request)
+            let outcome = try await service.send(
+                try operation(fields), body: fields["body"] ?? .null,
+                clientID: try RequestReader.string(fields, "clientId"), through: session,
+                wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
+            return try JSONResponse.encode(outcome)
+        }
+        router.post("/v1/instances/:id/:command") { request, context in
+            var request = request
+            let fields = try await reader.object(&request)
+            let outcome = try await service.control(
+                try await id(context), try command(context.parameters.require("command"), fields),
+                clientID: try RequestReader.string(fields, "clientId"),
+                wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
+            return try JSONResponse.encode(outcome)
+        }
+        router.post("/v1/purge") { request, _ in
+            var request = request
+            return try await purge(try await reader.object(&request))
+        }
+    }
+
+    // MARK: Instances
+
+    private func id(_ context: BasicRequestContext) async throws -> UUID {
+        try await service.resolveID(try context.parameters.require("id"))
+    }
+
+    private func start(_ fields: [String: JSONValue]) async throws -> Response {
+        let name = try RequestReader.string(fields, "definition", required: true) ?? ""
+        if let version = try RequestReader.string(fields, "version"),
+            session.host.catalog.definition(name: name, version: version) == nil
+        {
+            throw APIError(
+                .definitionNotFound,
+                "version '\(version)' of definition '\(name)' is not hosted here; see /v1/definitions")
+        }
+        let id = try await service.start(name, input: try RequestReader.object(fields, "input"), through: session)
+        guard let view = try await service.view(of: id, session: session) else {
+            return JSONResponse.make(#"{"id": "\#(id.uuidString.lowercased())"}"#, status: .created)
+        }
+        return try JSONResponse.encode(view, status: .created)
+    }
+
+    private func list(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var query = InstanceQuery(limit: try RequestReader.integer(request, "limit", in: 1...1000) ?? 100)
+        if let text = parameters["status"] {
+            var statuses = Set<InstanceStatus>()
+            for name in text.split(separator: ",") {
+                guard let status = InstanceStatus(rawValue: String(name)) else {
+                    let known = InstanceStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError(.invalidInput, "status must be one of \(known), not '\(name)'")
+                }
+                statuses.insert(status)
+            }
+            query.statuses = statuses
+        }
+        query.definitionName = parameters["definition"].map(String.init)
+        if let key = parameters["key"] {
+            guard let equals = key.firstIndex(of: "="), equals != key.startIndex else {
+                throw APIError(.invalidInput, "key must be NAME=VALUE, e.g. orderId=42, not '\(key)'")
+            }
+            let raw = String(key[key.index(after: equals)...])
+            query.key = InstanceKey(
+                name: String(key[..<equals]), value: (try? JSONValue.parse(raw, what: "key")) ?? .string(raw))
+        }
+        if let property = parameters["property"] {
+            guard let equals = property.firstIndex(of: "="), equals != property.startIndex else {
+                throw APIError(.invalidInput, "property must be NAME=VALUE, not '\(property)'")
+            }
+            query.promotedProperty = PromotedPropertyFilter(
+                name: String(property[..<equals]), value: String(property[property.index(after: equals)...]))
+        }
+        query.updatedAfter = try RequestReader.time(request, "updatedAfter")
+        query.updatedBefore = try RequestReader.time(request, "updatedBefore")
+        let page = try await service.list(query, continuation: parameters["continuation"].map(String.init))
+        return try JSONResponse.encode(page)
+    }
+
+    private func purge(_ fields: [String: JSONValue]) async throws -> Response {
+        var filter = PurgeFilter()
+        if case .array(let names)? = fields["statuses"] {
+            filter.statuses = Set(
+                try names.map { name in
+                    guard case .string(let text) = name, let status = InstanceStatus(rawValue: text), status.isFinal
+                    else {
+                        throw APIError(
+                            .invalidInput, "statuses must name finished statuses, not \(name.jsonText.prefix(40))")
+                    }
+                    return status
+                })
+        }
+        if let before = try RequestReader.string(fields, "updatedBefore") {
+            guard let instant = Instant(iso8601: before) else {
+                throw APIError(.invalidInput, "updatedBefore must be an ISO-8601 time, not '\(before)'")
+            }
+            filter.updatedBefore = Date(timeIntervalSince1970: instant.secondsSinceEpoch)
+        }
+        filter.definitionName = try RequestReader.string(fields, "definition")
+        let dryRun = fields["dryRun"] == .bool(true)
+        return try JSONResponse.encode(try await service.purge(filter, dryRun: dryRun))
+    }
+
+    // MARK: Messages and commands
+
+    private func operation(_ fields: [String: JSONValue]) throws -> String {
+        try RequestReader.string(fields, "operation", required: true) ?? ""
+    }
+
+    private func command(_ name: String, _ fields: [String: JSONValue]) throws -> InboxEntry.Command {
+        let reason = try RequestReader.string(fields, "reason") ?? "by the HTTP API"
+        switch name {
+        case "suspend": return .suspend
+        case "unsuspend": return .unsuspend
+        case "abandon": return .abandon
+        case "terminate": return .terminate(reason: reason)
+        case "cancel": return .cancel(reason: reason)
+        default:
+            throw APIError(
+                .noRoute,
+                "no command '\(name)': POST /v1/instances/{id}/ suspend, unsuspend, terminate, cancel, abandon or messages"
+            )
+        }
+    }
+
+    // MARK: The host
+
+    private struct DefinitionView: Encodable {
+        var name: String
+        var version: String
+        var fingerprint: String
+        /// Operations its Receives take, with the variable each correlates on (null: by id).
+        var receives: [String: String?]
+        var createsInstanceOn: [String]
+    }
+
+    private func definitions() -> [DefinitionView] {
+        session.host.catalog.definitions.map { definition in
+            DefinitionView(
+                name: definition.name, version: definition.version, fingerprint: definition.identity.fingerprint,
+                receives: definition.receiveOperations, createsInstanceOn: definition.creatingOperations)
+        }
+    }
+
+    private func ready() async throws -> Response {
+        do {
+            _ = try await service.completionAction()
+        } catch {
+            throw APIError(.storeUnavailable, "the store is not reachable: \(error.message)")
+        }
+        guard let expiry = session.host.leaseExpiresAt, expiry > Date() else {
+            throw APIError(.hostStopped, "the host's lock is not current (not started yet, stopping, or not renewed)")
+        }
+        return JSONResponse.make(#"{"status": "ready"}"#)
+    }
+}
