@@ -1,0 +1,298 @@
+import Foundation
+import SteadfastCore
+import SteadfastStore
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The HTTP API of real `wf serve --http` processes, driven over loopback as a client service
+/// would: the order-approval flows, commands, purge, wrong input and credentials, and two hosts
+/// on one store.
+@Suite(.serialized) struct HTTPAPITests {
+    /// The order-approval sample, its 72-hour timeout shortened to `timeout`.
+    static func orderApproval(timeout: String = "PT72H") throws -> String {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Samples/order-approval.json")
+        return try String(contentsOf: sample, encoding: .utf8).replacingOccurrences(of: "PT72H", with: timeout)
+    }
+
+    /// Waits for a Receive after a Delay, so a message can come before the Receive is open.
+    static let latecomer = """
+        { "name": "latecomer", "version": "1", "variables": { "got": null },
+          "body": { "sequence": [
+            { "delay": { "duration": "PT1S" } },
+            { "receive": { "operation": "ping", "assignTo": "got" } },
+            { "writeLine": { "text": "'got ' + got.n" } } ] } }
+        """
+
+    /// A `wf serve --http 127.0.0.1:0` process, and its base URL once it listens.
+    final class HTTPHost: Sendable {
+        let process: Process
+        let stderr: URL
+        let base: String
+
+        init(_ fixture: StoreFixture, hostID: String, definitions: [String: String], token: String? = nil)
+            async throws
+        {
+            let binary = try #require(WFBinary.url, "the wf binary was not found next to the test bundle")
+            let folder = fixture.folder.appendingPathComponent("definitions-\(hostID)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (name, json) in definitions {
+                try Data(json.utf8).write(to: folder.appendingPathComponent("\(name).json"))
+            }
+            stderr = fixture.folder.appendingPathComponent("\(hostID).err")
+            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            process = Process()
+            process.executableURL = binary
+            process.arguments =
+                [
+                    "serve", "--definitions", folder.path, "--store", fixture.url, "--host-id", hostID,
+                    "--detection-period", "0.2", "--lock-renewal", "1", "--http", "127.0.0.1:0",
+                ] + (token.map { ["--auth-token", $0] } ?? [])
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: stderr)
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let deadline = ContinuousClock.now + .seconds(30)
+            var found: String?
+            while found == nil, ContinuousClock.now < deadline, process.isRunning {
+                let log = String(decoding: (try? Data(contentsOf: stderr)) ?? Data(), as: UTF8.self)
+                found =
+                    log.split(separator: "\n").compactMap { line in
+                        line.range(of: "HTTP API on ").map { String(line[$0.upperBound...]) }
+                    }.first
+                if found == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            guard let found else {
+                kill(process.processIdentifier, SIGKILL)
+                let log = String(decoding: (try? Data(contentsOf: stderr)) ?? Data(), as: UTF8.self)
+                throw HTTPTestError("wf serve --http did not start listening: \(log)")
+            }
+            base = found
+        }
+
+        func stop(signal: Int32 = SIGTERM) async -> Int32 {
+            kill(process.processIdentifier, signal)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+            return process.terminationStatus
+        }
+
+        /// Calls the API; the status and the JSON body.
+        func call(_ method: String, _ path: String, _ body: String? = nil, token: String? = nil) async throws
+            -> (status: Int, json: JSONValue)
+        {
+            try await Self.call(method, base + path, body.map { Data($0.utf8) }, token: token)
+        }
+
+        static func call(_ method: String, _ url: String, _ body: Data?, token: String?) async throws
+            -> (status: Int, json: JSONValue)
+        {
+            var request = URLRequest(url: try #require(URL(string: url)))
+            request.httpMethod = method
+            request.httpBody = body
+            request.timeoutInterval = 60
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let status = try #require(response as? HTTPURLResponse).statusCode
+            let json = data.isEmpty ? JSONValue.null : try JSONValue.parse(data, what: "the response to \(url)")
+            return (status, json)
+        }
+    }
+
+    struct HTTPTestError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    @Test func anOrderIsSubmittedThenApproved() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(fixture, hostID: "api", definitions: ["order": try Self.orderApproval()])
+        defer { Task { _ = await host.stop() } }
+
+        let submitted = try await host.call(
+            "POST", "/v1/messages?wait=idle", #"{"operation": "submit", "body": {"orderId": 7, "total": 30}}"#)
+        #expect(submitted.status == 200)
+        #expect(submitted.json["entry"]?["state"] == .string("applied"))
+        #expect(submitted.json["instance"]?["status"] == .string("idle"))
+        #expect(submitted.json["instance"]?["bookmarks"]?[0]?["operation"] == .string("approve"))
+        let id = try #require(submitted.json["instance"]?["id"]?.stringValue)
+
+        let listed = try await host.call("GET", "/v1/instances?key=orderId=7&status=idle")
+        #expect(listed.status == 200 && listed.json["instances"]?[0]?["id"] == .string(id))
+        let shown = try await host.call("GET", "/v1/instances/\(id.prefix(8))")
+        #expect(shown.status == 200 && shown.json["variables"]?["order"]?["total"] == .number(30))
+
+        let approved = try await host.call(
+            "POST", "/v1/messages?wait=completed", #"{"operation": "approve", "body": {"orderId": 7}}"#)
+        #expect(approved.status == 200)
+        #expect(approved.json["instance"]?["status"] == .string("completed"))
+        #expect(approved.json["instance"]?["variables"]?["status"] == .string("approved"))
+        let inbox = try await host.call("GET", "/v1/instances/\(id)/inbox")
+        #expect(inbox.json.arrayValue?.map { $0["operation"] } == [.string("submit"), .string("approve")])
+    }
+
+    @Test func anOrderNobodyApprovesExpires() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(
+            fixture, hostID: "api", definitions: ["order": try Self.orderApproval(timeout: "PT1S")])
+        defer { Task { _ = await host.stop() } }
+        let submitted = try await host.call(
+            "POST", "/v1/messages?wait=idle", #"{"operation": "submit", "body": {"orderId": 8}}"#)
+        let id = try #require(submitted.json["instance"]?["id"]?.stringValue)
+        let deadline = ContinuousClock.now + .seconds(20)
+        var shown = try await host.call("GET", "/v1/instances/\(id)")
+        while shown.json["status"] != .string("completed"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            shown = try await host.call("GET", "/v1/instances/\(id)")
+        }
+        #expect(shown.json["status"] == .string("completed"))
+        #expect(shown.json["variables"]?["status"] == .string("expired"))
+    }
+
+    @Test func aMessageSentBeforeItsReceiveOpensIsAppliedWhenItOpens() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(fixture, hostID: "api", definitions: ["latecomer": Self.latecomer])
+        defer { Task { _ = await host.stop() } }
+        let started = try await host.call("POST", "/v1/instances", #"{"definition": "latecomer"}"#)
+        #expect(started.status == 201)
+        let id = try #require(started.json["id"]?.stringValue)
+        let sent = try await host.call(
+            "POST", "/v1/instances/\(id)/messages?wait=completed", #"{"operation": "ping", "body": {"n": 5}}"#)
+        #expect(sent.status == 200)
+        #expect(sent.json["instance"]?["status"] == .string("completed"))
+        #expect(sent.json["instance"]?["variables"]?["got"]?["n"] == .number(5))
+    }
+
+    @Test func suspendTerminateAndPurge() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(
+            fixture, hostID: "api", definitions: ["order": try Self.orderApproval(timeout: "PT1S")])
+        defer { Task { _ = await host.stop() } }
+        var ids: [String] = []
+        for order in [1, 2] {
+            let submitted = try await host.call(
+                "POST", "/v1/messages?wait=idle", #"{"operation": "submit", "body": {"orderId": \#(order)}}"#)
+            ids.append(try #require(submitted.json["instance"]?["id"]?.stringValue))
+        }
+        // Terminated before its timer is due, with a reason that is kept.
+        let terminated = try await host.call(
+            "POST", "/v1/instances/\(ids[1])/terminate", #"{"reason": "customer cancelled"}"#)
+        #expect(terminated.status == 200)
+        let shown = try await host.call("GET", "/v1/instances/\(ids[1])")
+        #expect(shown.json["status"] == .string("terminated"))
+        #expect(shown.json["terminationReason"] == .string("customer cancelled"))
+        // Suspended, its timer comes due and does not fire; unsuspended, it fires.
+        let suspended = try await host.call("POST", "/v1/instances/\(ids[0])/suspend")
+        #expect(suspended.status == 200 && suspended.json["instance"]?["suspended"] == .bool(true))
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await host.call("GET", "/v1/instances/\(ids[0])").json["status"] == .string("idle"))
+        let resumed = try await host.call("POST", "/v1/instances/\(ids[0])/unsuspend?wait=completed")
+        #expect(resumed.status == 200 && resumed.json["instance"]?["variables"]?["status"] == .string("expired"))
+
+        let dryRun = try await host.call("POST", "/v1/purge", #"{"dryRun": true}"#)
+        #expect(dryRun.status == 200)
+        #expect(try await host.call("GET", "/v1/instances").json["instances"]?.arrayValue?.count == 2)
+        let purged = try await host.call("POST", "/v1/purge", #"{"statuses": ["terminated"]}"#)
+        #expect(purged.status == 200)
+        #expect(try await host.call("GET", "/v1/instances/\(ids[1])").status == 404)
+        let deleted = try await host.call("DELETE", "/v1/instances/\(ids[0])")
+        #expect(deleted.status == 200)
+        #expect(try await host.call("GET", "/v1/instances").json["instances"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func wrongInputIsA4xxWithItsCode() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(fixture, hostID: "api", definitions: ["order": try Self.orderApproval()])
+        defer { Task { _ = await host.stop() } }
+        func expectError(
+            _ method: String, _ path: String, _ body: String?, _ status: Int, _ code: String,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
+            let answer = try await host.call(method, path, body)
+            #expect(answer.status == status, "\(method) \(path)", sourceLocation: sourceLocation)
+            #expect(answer.json["error"]?["code"] == .string(code), "\(answer.json)", sourceLocation: sourceLocation)
+            #expect(answer.json["error"]?["message"]?.stringValue?.isEmpty == false, sourceLocation: sourceLocation)
+        }
+        try await expectError("POST", "/v1/messages", "{not json", 400, "invalid-input")
+        try await expectError("POST", "/v1/messages", "[1, 2]", 400, "invalid-input")
+        try await expectError("POST", "/v1/messages", #"{"body": {}}"#, 400, "invalid-input")
+        try await expectError("POST", "/v1/messages?wait=soon", #"{"operation": "submit"}"#, 400, "invalid-input")
+        try await expectError("POST", "/v1/instances", #"{"definition": "nope"}"#, 404, "definition-not-found")
+        try await expectError(
+            "POST", "/v1/messages", #"{"operation": "approve", "body": {"orderId": 404}}"#, 404, "key-not-found")
+        try await expectError("GET", "/v1/instances/00000000", nil, 404, "instance-not-found")
+        try await expectError("GET", "/v1/instances?limit=0", nil, 400, "invalid-input")
+        try await expectError("GET", "/v1/nothing-here", nil, 404, "no-route")
+        let big = "{\"operation\": \"submit\", \"body\": \"" + String(repeating: "a", count: 1 << 20) + "\"}"
+        try await expectError("POST", "/v1/messages", big, 413, "payload-too-large")
+        #expect(try await host.call("GET", "/v1/instances").json["instances"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func aTokenGuardsEveryRouteButHealthz() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(
+            fixture, hostID: "api", definitions: ["order": try Self.orderApproval()], token: "s3cret")
+        defer { Task { _ = await host.stop() } }
+        #expect(try await host.call("GET", "/healthz").status == 200)
+        let missing = try await host.call("GET", "/v1/definitions")
+        #expect(missing.status == 401 && missing.json["error"]?["code"] == .string("unauthorized"))
+        #expect(try await host.call("GET", "/v1/definitions", token: "wrong").status == 401)
+        #expect(try await host.call("GET", "/readyz", token: "s3cret").status == 200)
+        let definitions = try await host.call("GET", "/v1/definitions", token: "s3cret")
+        #expect(definitions.status == 200 && definitions.json[0]?["name"] == .string("order-approval"))
+    }
+
+    @Test func aPublicAddressWithoutATokenIsRefused() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let definition = fixture.folder.appendingPathComponent("order.json")
+        try Data(try Self.orderApproval().utf8).write(to: definition)
+        let result = try await fixture.wf(
+            "serve", "--definitions", definition.path, "--store", fixture.url, "--http", "0.0.0.0:0", "--json")
+        #expect(result.status != 0)
+        #expect(result.stdout.contains("invalid-input") && result.stdout.contains("--auth-token"), "\(result)")
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aMessageToTheHostThatDoesNotHoldTheInstanceIsApplied(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { Task { await fixture.destroy() } }
+        let definitions = ["order": try Self.orderApproval()]
+        let holder = try await HTTPHost(fixture, hostID: "holder", definitions: definitions)
+        let other = try await HTTPHost(fixture, hostID: "other", definitions: definitions)
+        let submitted = try await holder.call(
+            "POST", "/v1/messages?wait=idle", #"{"operation": "submit", "body": {"orderId": 9}}"#)
+        #expect(submitted.json["instance"]?["lockOwner"]?["hostID"] == .string("holder"))
+        let approved = try await other.call(
+            "POST", "/v1/messages?wait=completed", #"{"operation": "approve", "body": {"orderId": 9}}"#)
+        #expect(approved.status == 200)
+        #expect(approved.json["instance"]?["variables"]?["status"] == .string("approved"))
+        // SIGTERM: each server stops, then its host saves and unlocks; both exit cleanly.
+        #expect(await other.stop() == 0)
+        #expect(await holder.stop() == 0)
+    }
+}
+
+extension JSONValue {
+    fileprivate subscript(index: Int) -> JSONValue? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+
+    fileprivate var stringValue: String? {
+        if case .string(let text) = self { text } else { nil }
+    }
+
+    fileprivate var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { items } else { nil }
+    }
+}
