@@ -117,6 +117,7 @@ let package = Package(
             name: "WFCommandTests",
             dependencies: [
                 "SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastPostgres", "InstanceStoreContract",
+                "SteadfastHTTP",
             ],
             swiftSettings: swiftSettings
         ),

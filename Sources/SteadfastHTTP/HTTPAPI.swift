@@ -7,7 +7,7 @@ import SteadfastCore
 import SteadfastHost
 import SteadfastStore
 
-/// The HTTP API of a running host (`wf serve --http`), described by `Schemas/openapi.yaml`.
+/// The HTTP API of a running host (`wf serve --http`), described by `Schemas/openapi.json`.
 /// Each route parses its request, calls the application layer, and renders the answer; errors
 /// are the application layer's codes as JSON (`{"error": {"code", "message"}}`).
 public enum HTTPAPI {
@@ -72,7 +72,7 @@ struct ErrorMiddleware: RouterMiddleware {
                 }
             let message =
                 error.status == .notFound
-                ? "no route \(request.method) \(request.uri.path); see Schemas/openapi.yaml"
+                ? "no route \(request.method) \(request.uri.path); see Schemas/openapi.json"
                 : (error.body ?? error.status.reasonPhrase)
             return JSONResponse.make(ApplicationError(code, message).jsonObject.jsonText, status: error.status)
         } catch {

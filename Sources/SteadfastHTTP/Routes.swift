@@ -6,33 +6,54 @@ import SteadfastHost
 import SteadfastStore
 
 /// The routes: each parses, calls `WorkflowService`, and renders.
-struct Routes: Sendable {
+public struct Routes: Sendable {
     let service: WorkflowService
     let session: HostSession
     let reader: RequestReader
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/healthz") { _, _ in JSONResponse.make(#"{"status": "live"}"#) }
-        router.get("/readyz") { _, _ in try await ready() }
-        router.get("/v1/definitions") { _, _ in try JSONResponse.encode(definitions()) }
+    /// Every route, as `Schemas/openapi.json` names it (a test checks that they agree); only
+    /// these can be registered.
+    public static let table: [(method: String, path: String)] =
+        [
+            ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/definitions"),
+            ("GET", "/v1/instances"), ("POST", "/v1/instances"),
+            ("GET", "/v1/instances/{id}"), ("DELETE", "/v1/instances/{id}"), ("GET", "/v1/instances/{id}/inbox"),
+            ("POST", "/v1/instances/{id}/messages"), ("POST", "/v1/messages"), ("POST", "/v1/purge"),
+        ] + commands.map { ("POST", "/v1/instances/{id}/\($0)") }
 
-        router.post("/v1/instances") { request, _ in
+    static let commands = ["suspend", "unsuspend", "terminate", "cancel", "abandon"]
+
+    func register(on router: Router<BasicRequestContext>) {
+        func add(
+            _ method: HTTPRequest.Method, _ path: String,
+            _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+        ) {
+            precondition(
+                Self.table.contains { $0.method == method.rawValue && $0.path == path },
+                "\(method) \(path) is not in Routes.table, so not in Schemas/openapi.json")
+            router.on(RouterPath(path.replacingOccurrences(of: "{id}", with: ":id")), method: method, use: handler)
+        }
+        add(.get, "/healthz") { _, _ in JSONResponse.make(#"{"status": "live"}"#) }
+        add(.get, "/readyz") { _, _ in try await ready() }
+        add(.get, "/v1/definitions") { _, _ in try JSONResponse.encode(definitions()) }
+
+        add(.post, "/v1/instances") { request, _ in
             var request = request
             return try await start(try await reader.object(&request))
         }
-        router.get("/v1/instances") { request, _ in try await list(request) }
-        router.get("/v1/instances/:id") { _, context in
+        add(.get, "/v1/instances") { request, _ in try await list(request) }
+        add(.get, "/v1/instances/{id}") { _, context in
             try JSONResponse.encode(try await service.show(try await id(context)))
         }
-        router.delete("/v1/instances/:id") { _, context in
+        add(.delete, "/v1/instances/{id}") { _, context in
             let id = try await id(context)
             try await service.delete(id)
             return JSONResponse.make(#"{"deleted": "\#(id.uuidString.lowercased())"}"#)
         }
-        router.get("/v1/instances/:id/inbox") { _, context in
+        add(.get, "/v1/instances/{id}/inbox") { _, context in
             try JSONResponse.encode(try await service.history(try await id(context)))
         }
-        router.post("/v1/instances/:id/messages") { request, context in
+        add(.post, "/v1/instances/{id}/messages") { request, context in
             var request = request
             let fields = try await reader.object(&request)
             let outcome = try await service.resume(
@@ -41,7 +62,7 @@ struct Routes: Sendable {
                 wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
             return try JSONResponse.encode(outcome)
         }
-        router.post("/v1/messages") { request, _ in
+        add(.post, "/v1/messages") { request, _ in
             var request = request
             let fields = try await reader.object(&request)
             let outcome = try await service.send(
@@ -50,16 +71,18 @@ struct Routes: Sendable {
                 wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
             return try JSONResponse.encode(outcome)
         }
-        router.post("/v1/instances/:id/:command") { request, context in
-            var request = request
-            let fields = try await reader.object(&request)
-            let outcome = try await service.control(
-                try await id(context), try command(context.parameters.require("command"), fields),
-                clientID: try RequestReader.string(fields, "clientId"),
-                wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
-            return try JSONResponse.encode(outcome)
+        for name in Self.commands {
+            add(.post, "/v1/instances/{id}/\(name)") { request, context in
+                var request = request
+                let fields = try await reader.object(&request)
+                let outcome = try await service.control(
+                    try await id(context), try command(name, fields),
+                    clientID: try RequestReader.string(fields, "clientId"),
+                    wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
+                return try JSONResponse.encode(outcome)
+            }
         }
-        router.post("/v1/purge") { request, _ in
+        add(.post, "/v1/purge") { request, _ in
             var request = request
             return try await purge(try await reader.object(&request))
         }

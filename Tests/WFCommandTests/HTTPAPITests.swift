@@ -1,5 +1,6 @@
 import Foundation
 import SteadfastCore
+import SteadfastHTTP
 import SteadfastStore
 import Testing
 
@@ -105,6 +106,64 @@ import Testing
     struct HTTPTestError: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
+    }
+
+    /// `Schemas/openapi.json`'s routes, as (method, path).
+    static func documentedRoutes() throws -> Set<String> {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas/openapi.json")
+        let document = try JSONValue.parse(try Data(contentsOf: file), what: "Schemas/openapi.json")
+        guard case .object(let paths)? = document["paths"] else { throw HTTPTestError("the document has no paths") }
+        var routes = Set<String>()
+        for (path, operations) in paths {
+            guard case .object(let methods) = operations else { continue }
+            for method in methods.keys { routes.insert("\(method.uppercased()) \(path)") }
+        }
+        return routes
+    }
+
+    /// The document and the server name the same routes: the server registers only routes of
+    /// its table, the table is the document's, and each documented route answers (with
+    /// anything but `no-route`) on a running server.
+    @Test func theOpenAPIDocumentAndTheServerHaveTheSameRoutes() async throws {
+        let documented = try Self.documentedRoutes()
+        #expect(Set(Routes.table.map { "\($0.method) \($0.path)" }) == documented)
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(fixture, hostID: "api", definitions: ["order": try Self.orderApproval()])
+        defer { Task { _ = await host.stop() } }
+        for route in documented.sorted() {
+            let parts = route.split(separator: " ", maxSplits: 1)
+            let path = parts[1].replacingOccurrences(of: "{id}", with: "00000000")
+            let answer = try await host.call(String(parts[0]), path, parts[0] == "GET" ? nil : "{}")
+            #expect(answer.json["error"]?["code"] != .string("no-route"), "\(route): \(answer.json)")
+        }
+        #expect(
+            try await host.call("GET", "/v1/instances/00000000/nothing").json["error"]?["code"] == .string("no-route"))
+    }
+
+    /// The document is valid OpenAPI 3.1 (checked with Python's `openapi-spec-validator`, an
+    /// independent validator).
+    @Test func theOpenAPIDocumentIsValid() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas/openapi.json")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c",
+            "import json, sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); "
+                + "print('valid')",
+            file.path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(
+            process.terminationStatus == 0 && text.contains("valid"),
+            "python3 with openapi-spec-validator is needed (scripts/setup installs it): \(text)")
     }
 
     @Test func anOrderIsSubmittedThenApproved() async throws {
