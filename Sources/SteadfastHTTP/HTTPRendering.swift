@@ -44,7 +44,8 @@ struct RequestReader {
     var maxBodySize: Int
 
     /// The body as a JSON object (an empty body is an empty object).
-    func object(_ request: inout Request) async throws -> [String: JSONValue] {
+    func object(_ request: Request) async throws -> [String: JSONValue] {
+        var request = request
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: maxBodySize)

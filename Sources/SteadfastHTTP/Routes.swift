@@ -6,6 +6,10 @@ import SteadfastHost
 import SteadfastStore
 
 /// The routes: each parses, calls `WorkflowService`, and renders.
+///
+/// Arguments are computed into constants before each `WorkflowService` call: an argument that
+/// is itself a `try` expression, passed to a typed-throws async function, crashes the Swift 6.3
+/// optimizer (signal 11 "while splitting coroutine") in release builds.
 public struct Routes: Sendable {
     let service: WorkflowService
     let session: HostSession
@@ -38,12 +42,12 @@ public struct Routes: Sendable {
         add(.get, "/v1/definitions") { _, _ in try JSONResponse.encode(definitions()) }
 
         add(.post, "/v1/instances") { request, _ in
-            var request = request
-            return try await start(try await reader.object(&request))
+            try await start(try await reader.object(request))
         }
         add(.get, "/v1/instances") { request, _ in try await list(request) }
         add(.get, "/v1/instances/{id}") { _, context in
-            try JSONResponse.encode(try await service.show(try await id(context)))
+            let id = try await id(context)
+            return try JSONResponse.encode(try await service.show(id))
         }
         add(.delete, "/v1/instances/{id}") { _, context in
             let id = try await id(context)
@@ -51,47 +55,40 @@ public struct Routes: Sendable {
             return JSONResponse.make(#"{"deleted": "\#(id.uuidString.lowercased())"}"#)
         }
         add(.get, "/v1/instances/{id}/inbox") { _, context in
-            try JSONResponse.encode(try await service.history(try await id(context)))
+            let id = try await id(context)
+            return try JSONResponse.encode(try await service.history(id))
         }
         add(.post, "/v1/instances/{id}/messages") { request, context in
-            var request = request
-            let fields = try await reader.object(&request)
+            let fields = try await reader.object(request)
+            let instance = try await id(context)
+            let message = try Message(fields, request)
             let outcome = try await service.resume(
-                try await id(context), operation: try operation(fields), body: fields["body"] ?? .null,
-                clientID: try RequestReader.string(fields, "clientId"), through: session,
-                wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
+                instance, operation: message.operation, body: message.body, clientID: message.clientID,
+                through: session, wait: message.wait, timeout: message.timeout)
             return try JSONResponse.encode(outcome)
         }
         add(.post, "/v1/messages") { request, _ in
-            var request = request
-            let fields = try await reader.object(&request)
+            let message = try Message(try await reader.object(request), request)
             let outcome = try await service.send(
-                try operation(fields), body: fields["body"] ?? .null,
-                clientID: try RequestReader.string(fields, "clientId"), through: session,
-                wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
+                message.operation, body: message.body, clientID: message.clientID, through: session,
+                wait: message.wait, timeout: message.timeout)
             return try JSONResponse.encode(outcome)
         }
         for name in Self.commands {
             add(.post, "/v1/instances/{id}/\(name)") { request, context in
-                var request = request
-                let fields = try await reader.object(&request)
-                let outcome = try await service.control(
-                    try await id(context), try command(name, fields),
-                    clientID: try RequestReader.string(fields, "clientId"),
-                    wait: try RequestReader.wait(request), timeout: try RequestReader.timeout(request))
-                return try JSONResponse.encode(outcome)
+                try await control(name, request, context)
             }
         }
         add(.post, "/v1/purge") { request, _ in
-            var request = request
-            return try await purge(try await reader.object(&request))
+            try await purge(try await reader.object(request))
         }
     }
 
     // MARK: Instances
 
     private func id(_ context: BasicRequestContext) async throws -> UUID {
-        try await service.resolveID(try context.parameters.require("id"))
+        let text = try context.parameters.require("id")
+        return try await service.resolveID(text)
     }
 
     private func start(_ fields: [String: JSONValue]) async throws -> Response {
@@ -103,7 +100,8 @@ public struct Routes: Sendable {
                 .definitionNotFound,
                 "version '\(version)' of definition '\(name)' is not hosted here; see /v1/definitions")
         }
-        let id = try await service.start(name, input: try RequestReader.object(fields, "input"), through: session)
+        let input = try RequestReader.object(fields, "input")
+        let id = try await service.start(name, input: input, through: session)
         guard let view = try await service.view(of: id, session: session) else {
             return JSONResponse.make(#"{"id": "\#(id.uuidString.lowercased())"}"#, status: .created)
         }
@@ -142,7 +140,8 @@ public struct Routes: Sendable {
         }
         query.updatedAfter = try RequestReader.time(request, "updatedAfter")
         query.updatedBefore = try RequestReader.time(request, "updatedBefore")
-        let page = try await service.list(query, continuation: parameters["continuation"].map(String.init))
+        let continuation = parameters["continuation"].map(String.init)
+        let page = try await service.list(query, continuation: continuation)
         return try JSONResponse.encode(page)
     }
 
@@ -172,8 +171,32 @@ public struct Routes: Sendable {
 
     // MARK: Messages and commands
 
-    private func operation(_ fields: [String: JSONValue]) throws -> String {
-        try RequestReader.string(fields, "operation", required: true) ?? ""
+    /// A message's body fields and the wait its query asks for.
+    private struct Message {
+        var operation: String
+        var body: JSONValue
+        var clientID: String?
+        var wait: WaitCondition
+        var timeout: Duration
+
+        init(_ fields: [String: JSONValue], _ request: Request) throws {
+            operation = try RequestReader.string(fields, "operation", required: true) ?? ""
+            body = fields["body"] ?? .null
+            clientID = try RequestReader.string(fields, "clientId")
+            wait = try RequestReader.wait(request)
+            timeout = try RequestReader.timeout(request)
+        }
+    }
+
+    private func control(_ name: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let fields = try await reader.object(request)
+        let instance = try await id(context)
+        let entry = try command(name, fields)
+        let clientID = try RequestReader.string(fields, "clientId")
+        let wait = try RequestReader.wait(request)
+        let timeout = try RequestReader.timeout(request)
+        let outcome = try await service.control(instance, entry, clientID: clientID, wait: wait, timeout: timeout)
+        return try JSONResponse.encode(outcome)
     }
 
     private func command(_ name: String, _ fields: [String: JSONValue]) throws -> InboxEntry.Command {
