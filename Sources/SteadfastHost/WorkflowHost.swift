@@ -253,7 +253,14 @@ public actor WorkflowHost {
             return
         }
         guard let owner, !stopping else { throw HostError(.hostStopped, "the host is not started") }
-        let record = try await store.readInstance(id)
+        let record: InstanceRecord
+        do {
+            record = try await store.readInstance(id)
+        } catch let error as InstanceStoreError where error.code == .instanceNotFound {
+            // Another round (the inbox poll, detection, another host) applied the entry and the
+            // completion action deleted the instance meanwhile; the entry went with it.
+            return
+        }
         let summary = record.summary
         guard !summary.status.isFinal, summary.lock.map({ $0.expiresAt <= now.date }) ?? true,
             hosts(summary.definition)
@@ -269,8 +276,8 @@ public actor WorkflowHost {
         do {
             let loadedInstance = try await store.loadInstance(id, owner: owner.id)
             _ = await host(loadedInstance)
-        } catch let error as InstanceStoreError where error.code == .instanceLocked {
-            return  // another host took it meanwhile: it applies the entry
+        } catch let error as InstanceStoreError where error.code == .instanceLocked || error.code == .instanceNotFound {
+            return  // another host took it meanwhile (and may have finished it): it applies the entry
         } catch let error as InstanceStoreError where error.code == .instanceQuarantined {
             // The claim faulted it (it kept stopping its hosts); the entry stays, settled with it.
             report(.faulted(instance: id.uuidString, reason: error.message))

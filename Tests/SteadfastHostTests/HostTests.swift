@@ -72,6 +72,24 @@ import Testing
         await store.close()
     }
 
+    /// A message's wake finds its instance gone: another round (the inbox poll, detection,
+    /// another host) applied it and the completion action deleted the instance. The send
+    /// succeeded (first seen as `instance-not-found` from `POST /v1/messages` at 32 clients).
+    @Test func wakingAnInstanceThatFinishedAndWasDeletedMeanwhileIsNotAnError() async throws {
+        let store = try await store(.deleteAll)
+        let host = host(store, [Self.approval(timeout: "PT1H")])
+        try await host.start()
+        let delivery = try await host.send(operation: "submit", body: ["orderId": 5])
+        let id = delivery.entry.instanceID
+        try await eventually { try await store.readInstance(id).status == .idle }
+        let entry = try await store.enqueue(
+            .message(operation: "approve", body: Data(#"{"orderId": 5}"#.utf8)), for: id, clientID: nil)
+        try await eventually { (try? await store.readInstance(id)) == nil }
+        try await host.wake(id, for: entry)
+        await host.stop()
+        await store.close()
+    }
+
     @Test func messagesCreateAndCorrelate() async throws {
         let store = try await store()
         let events = Recorder()
