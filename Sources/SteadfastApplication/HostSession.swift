@@ -10,6 +10,9 @@ import Synchronization
 public final class HostSession: Sendable {
     public let host: WorkflowHost
     private let box: FinishedBox
+    /// Counts the host's events (a save, an unload, an instance finished): a wait on this host
+    /// looks at the store again at once instead of at its next poll.
+    public let changes = ChangeSignal()
 
     /// `onEvent` sees every host event (for progress output and logs).
     public init(
@@ -17,6 +20,7 @@ public final class HostSession: Sendable {
         clock: @escaping StoreClock = { Date() }, onEvent: @escaping @Sendable (HostEvent) -> Void = { _ in }
     ) {
         let box = FinishedBox()
+        let changes = self.changes
         self.host = WorkflowHost(
             store: store, catalog: catalog, options: options,
             onEvent: { event in
@@ -24,6 +28,7 @@ public final class HostSession: Sendable {
                     box.record(uuid, state)
                 }
                 onEvent(event)
+                changes.signal()
             }, clock: clock)
         self.box = box
     }

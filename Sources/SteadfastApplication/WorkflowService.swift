@@ -260,9 +260,11 @@ public struct WorkflowService: Sendable {
     ) async throws(ApplicationError) -> CommandOutcome {
         let id = entry.instanceID
         let deadline = ContinuousClock.now + timeout
-        // Most commands are applied within milliseconds: look again soon, then less often.
+        // Most commands are applied within milliseconds: look again soon, then less often; a
+        // wait on the host that runs the instance looks again at each of its events.
         var interval = min(pollInterval, .milliseconds(1))
         while true {
+            let token = session?.changes.count
             // The instance first, then the entry: the entry read is then at least as new as the
             // instance read, so an entry seen pending is never paired with the state its
             // applying save produced.
@@ -309,14 +311,23 @@ public struct WorkflowService: Sendable {
                         : "instance \(id) did not apply \(Self.describe(entry)) within \(timeout); it stays stored "
                             + "(inbox entry \(entry.id)) and is applied when a host runs the instance")
             }
-            try await pause(interval)
-            interval = min(interval * 2, pollInterval)
+            if let session, let token {
+                await session.changes.wait(after: token, timeout: pollInterval)
+                try stopIfCancelled()
+            } else {
+                try await pause(interval)
+                interval = min(interval * 2, pollInterval)
+            }
         }
     }
 
     /// Sleeps between looks at the store; a cancelled wait (SIGINT/SIGTERM in `wf`) ends at once.
     private func pause(_ duration: Duration) async throws(ApplicationError) {
         try? await Task.sleep(for: duration)
+        try stopIfCancelled()
+    }
+
+    private func stopIfCancelled() throws(ApplicationError) {
         if Task.isCancelled {
             throw ApplicationError(.hostStopped, "the wait was interrupted; what was sent stays stored")
         }

@@ -12,13 +12,9 @@ import Synchronization
 final class PostgresListener: Sendable {
     static let channel = "steadfast_work"
 
-    private struct State {
-        var count: Int64 = 0
-        var stopping = false
-        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
-    }
-
-    private let state = Mutex(State())
+    /// The notifications (and reconnections) counted.
+    private let changes = ChangeSignal()
+    private let stopping = Atomic(false)
     private let conninfo: String
     /// The first connection, made by `init` (so a wrong connection string fails there) and
     /// handed to the thread. `nonisolated(unsafe)` is safe: only the listener thread uses it,
@@ -35,59 +31,19 @@ final class PostgresListener: Sendable {
     }
 
     /// How many notifications (and reconnections) there have been.
-    var count: Int64 { state.withLock { $0.count } }
+    var count: Int64 { changes.count }
 
     /// Returns once the count differs from `token`, or after `timeout`.
     func wait(after token: Int64, timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
-            group.addTask { await self.notification(after: token) }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    /// Returns at the next notification (at once if the count already differs from `token`), or
-    /// when the task is cancelled — even if that happens before the waiter is registered.
-    private func notification(after token: Int64) async {
-        let id = UUID()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state -> Bool in
-                    guard state.count == token, !state.stopping, !Task.isCancelled else { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            resume(id)
-        }
+        await changes.wait(after: token, timeout: timeout)
     }
 
     func stop() {
-        let waiters = state.withLock { state in
-            state.stopping = true
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
-        for waiter in waiters { waiter.resume() }
+        stopping.store(true, ordering: .relaxed)
+        changes.stop()
     }
 
-    private func resume(_ id: UUID) {
-        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-    }
-
-    private func signal() {
-        let waiters = state.withLock { state in
-            state.count += 1
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    private var stopping: Bool { state.withLock { $0.stopping } }
+    private func signal() { changes.signal() }
 
     private static func listeningConnection(_ conninfo: String) throws -> PostgresConnection {
         let connection = try PostgresConnection(conninfo: conninfo)
@@ -98,7 +54,7 @@ final class PostgresListener: Sendable {
     /// Waits on the socket (a quarter second at a time, to notice `stop`), drains notifications.
     private func run(_ first: PostgresConnection) {
         var connection: PostgresConnection? = first
-        while !stopping {
+        while !stopping.load(ordering: .relaxed) {
             guard let current = connection, let handle = current.connection, !current.isBroken else {
                 connection?.close()
                 connection = nil
