@@ -177,29 +177,42 @@ public struct InstanceView: Codable, Sendable, Hashable {
     /// The status as front ends show it: `unreadable` for a row whose stored status is unknown.
     public var statusName: String { unreadable == nil ? status.rawValue : "unreadable" }
 
-    /// Absent values are written as `null` (so every field is always there), except `stateError`
-    /// and `unreadable`, which appear only when the state or the row could not be read.
+    /// The view as JSON, the one definition of its wire shape (`encode(to:)` writes this).
+    /// Absent values are `null` (so every field is always there), except `stateError` and
+    /// `unreadable`, which appear only when the state or the row could not be read.
+    public var jsonValue: JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        var fields: [String: JSONValue] = [
+            "id": .string(id),
+            "definition": .object([
+                "name": .string(definition.name), "version": .string(definition.version),
+                "fingerprint": .string(definition.fingerprint),
+            ]),
+            "status": .string(statusName), "suspended": .bool(suspended), "blocked": text(blocked),
+            "version": version.map { .number(Double($0)) } ?? .null,
+            "variables": variables.map(JSONValue.object) ?? .null,
+            "bookmarks": .array(
+                bookmarks.map { .object(["operation": .string($0.operation), "correlateOn": text($0.correlateOn)]) }),
+            "nextTimer": text(nextTimer),
+            "lockOwner": lockOwner.map {
+                .object([
+                    "hostID": .string($0.hostID), "ownerID": .string($0.ownerID), "until": .string($0.until),
+                    "expired": .bool($0.expired),
+                ])
+            } ?? .null,
+            "keys": .object(keys), "promotedProperties": .object(promotedProperties.mapValues(JSONValue.string)),
+            "createdAt": text(createdAt), "updatedAt": text(updatedAt),
+            "fault": fault.map { .object(["message": .string($0.message), "activityPath": text($0.activityPath)]) }
+                ?? .null,
+            "terminationReason": text(terminationReason), "deleted": .bool(deleted),
+        ]
+        if let unreadable { fields["unreadable"] = .string(unreadable) }
+        if let stateError { fields["stateError"] = .string(stateError) }
+        return .object(fields)
+    }
+
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(definition, forKey: .definition)
-        try container.encode(statusName, forKey: .status)
-        try container.encodeIfPresent(unreadable, forKey: .unreadable)
-        try container.encode(suspended, forKey: .suspended)
-        try container.encode(blocked, forKey: .blocked)
-        try container.encode(version, forKey: .version)
-        try container.encode(variables, forKey: .variables)
-        try container.encode(bookmarks, forKey: .bookmarks)
-        try container.encode(nextTimer, forKey: .nextTimer)
-        try container.encode(lockOwner, forKey: .lockOwner)
-        try container.encode(keys, forKey: .keys)
-        try container.encode(promotedProperties, forKey: .promotedProperties)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(fault, forKey: .fault)
-        try container.encode(terminationReason, forKey: .terminationReason)
-        try container.encode(deleted, forKey: .deleted)
-        try container.encodeIfPresent(stateError, forKey: .stateError)
+        try jsonValue.encode(to: encoder)
     }
 }
 

@@ -47,7 +47,7 @@ public struct Routes: Sendable {
         add(.get, "/v1/instances") { request, _ in try await list(request) }
         add(.get, "/v1/instances/{id}") { _, context in
             let id = try await id(context)
-            return try JSONResponse.encode(try await service.show(id))
+            return JSONResponse.make(try await service.show(id).jsonValue.jsonText)
         }
         add(.delete, "/v1/instances/{id}") { _, context in
             let id = try await id(context)
