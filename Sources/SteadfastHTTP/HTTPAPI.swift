@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import SteadfastApplication
 import SteadfastCore
@@ -15,6 +17,7 @@ public enum HTTPAPI {
     /// shutdown and finishes the requests in flight. `running` gets the address it listens on.
     public static func server(
         service: WorkflowService, session: HostSession, options: HTTPServerOptions, logger: Logger,
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         running: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(ApplicationError) -> any Service {
         if options.authToken == nil && !isLoopback(options.host) {
@@ -29,8 +32,10 @@ public enum HTTPAPI {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         if let token = options.authToken { router.add(middleware: BearerTokenMiddleware(token: token)) }
-        Routes(service: service, session: session, reader: RequestReader(maxBodySize: options.maxBodySize))
-            .register(on: router)
+        Routes(
+            service: service, session: session, reader: RequestReader(maxBodySize: options.maxBodySize),
+            metrics: metrics
+        ).register(on: router)
         return Application(
             router: router,
             configuration: ApplicationConfiguration(
@@ -41,6 +46,14 @@ public enum HTTPAPI {
                 running("http://\(host):\(port)")
             },
             logger: logger)
+    }
+
+    /// Makes swift-metrics (the host's metrics, the server's) record into a Prometheus registry,
+    /// which `/metrics` serves. Once per process, before the host starts.
+    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
     }
 
     static func isLoopback(_ host: String) -> Bool {

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import Metrics
+import Prometheus
 import SteadfastApplication
 import SteadfastCore
 import SteadfastHost
@@ -14,12 +16,13 @@ public struct Routes: Sendable {
     let service: WorkflowService
     let session: HostSession
     let reader: RequestReader
+    let metrics: PrometheusCollectorRegistry
 
     /// Every route, as `Schemas/openapi.json` names it (a test checks that they agree); only
     /// these can be registered.
     public static let table: [(method: String, path: String)] =
         [
-            ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/definitions"),
+            ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/v1/definitions"),
             ("GET", "/v1/instances"), ("POST", "/v1/instances"),
             ("GET", "/v1/instances/{id}"), ("DELETE", "/v1/instances/{id}"), ("GET", "/v1/instances/{id}/inbox"),
             ("POST", "/v1/instances/{id}/messages"), ("POST", "/v1/messages"), ("POST", "/v1/purge"),
@@ -35,10 +38,31 @@ public struct Routes: Sendable {
             precondition(
                 Self.table.contains { $0.method == method.rawValue && $0.path == path },
                 "\(method) \(path) is not in Routes.table, so not in Schemas/openapi.json")
-            router.on(RouterPath(path.replacingOccurrences(of: "{id}", with: ":id")), method: method, use: handler)
+            router.on(RouterPath(path.replacingOccurrences(of: "{id}", with: ":id")), method: method) {
+                request, context in
+                let began = ContinuousClock.now
+                var status = 500
+                defer { Self.count(method, path, status: status, after: ContinuousClock.now - began) }
+                do {
+                    let response = try await handler(request, context)
+                    status = response.status.code
+                    return response
+                } catch let error as APIError {
+                    status = error.error.httpStatus
+                    throw error
+                } catch let error as ApplicationError {
+                    status = error.httpStatus
+                    throw error
+                }
+            }
         }
         add(.get, "/healthz") { _, _ in JSONResponse.make(#"{"status": "live"}"#) }
         add(.get, "/readyz") { _, _ in try await ready() }
+        add(.get, "/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
         add(.get, "/v1/definitions") { _, _ in try JSONResponse.encode(definitions()) }
 
         add(.post, "/v1/instances") { request, _ in
@@ -82,6 +106,16 @@ public struct Routes: Sendable {
         add(.post, "/v1/purge") { request, _ in
             try await purge(try await reader.object(request))
         }
+    }
+
+    /// Requests by method, route and status, and their durations by route.
+    private static func count(_ method: HTTPRequest.Method, _ route: String, status: Int, after duration: Duration) {
+        Counter(
+            label: "steadfast_http_requests_total",
+            dimensions: [("method", method.rawValue), ("route", route), ("status", String(status))]
+        ).increment()
+        Metrics.Timer(label: "steadfast_http_request_duration_seconds", dimensions: [("route", route)])
+            .record(duration: duration)
     }
 
     // MARK: Instances

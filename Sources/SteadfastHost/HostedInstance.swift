@@ -138,16 +138,20 @@ actor HostedInstance {
         } catch {
             return .saveRefused(reason: error.message)
         }
+        let began = ContinuousClock.now
         do {
             let saved = try await host.save(
                 self, expectedVersion: lifecycle.version, snapshot: snapshot, applied: lifecycle.applied,
                 rejected: lifecycle.rejected, poison: lifecycle.poisoned, lockAction: lockAction)
+            HostMetrics.saved("saved", after: ContinuousClock.now - began)
             // What follows a persist point runs only while the lease is safe, like any work.
             if lockAction == .keepLock, !(await waitForSafeLease()) { return .saveFailed }
             return .saved(version: saved.version)
         } catch let error as InstanceStoreError where error.code == .stateTooLarge {
+            HostMetrics.saved("refused", after: ContinuousClock.now - began)
             return .saveRefused(reason: error.message)  // nothing written; the lock is still held
         } catch {
+            HostMetrics.saved("failed", after: ContinuousClock.now - began)
             host.report(.abandoned(instance: id.uuidString, reason: "\(error)"))
             return .saveFailed
         }

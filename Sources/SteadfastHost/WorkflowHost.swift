@@ -302,6 +302,7 @@ public actor WorkflowHost {
             for faulted in batch.faulted { report(.faulted(instance: faulted.id.uuidString, reason: faulted.reason)) }
             var hosted = 0
             for runnable in batch.loaded where await host(runnable) { hosted += 1 }
+            HostMetrics.detectionRound(claimed: hosted)
             due = batch.nextTimerDueTime
             // A short batch was all there was; one whose rows were handed back (the host is
             // stopping, definitions not hosted) would only be claimed again.
@@ -414,7 +415,10 @@ public actor WorkflowHost {
         strays[id] = nil
     }
 
-    nonisolated func report(_ event: HostEvent) { onEvent(event) }
+    nonisolated func report(_ event: HostEvent) {
+        HostMetrics.record(event)
+        onEvent(event)
+    }
 
     /// Forgets a dropped instance. Only that very instance: if the id was loaded again since
     /// (after a lost lock, say), the new one stays registered so shutdown still saves it.
@@ -449,6 +453,7 @@ public actor WorkflowHost {
         let record = try await store.createInstance(
             CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot)
         )
+        HostMetrics.started(instance.definition.identity)
         let hosted = HostedInstance(
             id: id, instance: instance, version: record.version, suspended: false, host: self, options: options)
         loaded[id] = hosted
@@ -567,8 +572,10 @@ public actor WorkflowHost {
         do {
             let renewed = try await store.renewLockOwner(current.id)
             if owner?.id == current.id { owner = renewed }
+            HostMetrics.renewal(succeeded: true)
             return true
         } catch {
+            HostMetrics.renewal(succeeded: false)
             // Another renewal already dealt with this owner (or renewed it meanwhile: the
             // freshest expiry counts), or it may still be live.
             guard let latest = owner, latest.id == current.id, latest.lockExpiresAt <= now.date else { return false }

@@ -474,7 +474,9 @@ func serve(
     var services: [any Service] = [session.host]
     if let http {
         services.append(
-            try HTTPAPI.server(service: service, session: session, options: http, logger: quiet) { address in
+            try HTTPAPI.server(
+                service: service, session: session, options: http, logger: quiet, metrics: HTTPAPI.bootstrapMetrics()
+            ) { address in
                 printer(.hosting(text: "wf serve: HTTP API on \(address)"))
             })
     }

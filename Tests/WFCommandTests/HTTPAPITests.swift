@@ -135,6 +135,11 @@ import Testing
         for route in documented.sorted() {
             let parts = route.split(separator: " ", maxSplits: 1)
             let path = parts[1].replacingOccurrences(of: "{id}", with: "00000000")
+            if path == "/metrics" {
+                let (_, response) = try await URLSession.shared.data(from: try #require(URL(string: host.base + path)))
+                #expect((response as? HTTPURLResponse)?.statusCode == 200)
+                continue
+            }
             let answer = try await host.call(String(parts[0]), path, parts[0] == "GET" ? nil : "{}")
             #expect(answer.json["error"]?["code"] != .string("no-route"), "\(route): \(answer.json)")
         }
@@ -192,6 +197,19 @@ import Testing
         #expect(approved.json["instance"]?["variables"]?["status"] == .string("approved"))
         let inbox = try await host.call("GET", "/v1/instances/\(id)/inbox")
         #expect(inbox.json.arrayValue?.map { $0["operation"] } == [.string("submit"), .string("approve")])
+
+        // The host's and the server's metrics, in Prometheus's text format.
+        let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: host.base + "/metrics")))
+        let metrics = String(decoding: data, as: UTF8.self)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        for expected in [
+            #"steadfast_instances_started_total{definition="order-approval"} 1"#,
+            #"steadfast_instances_finished_total{definition="order-approval",status="completed"} 1"#,
+            #"steadfast_http_requests_total{method="POST",route="/v1/messages",status="200"} 2"#,
+            "steadfast_save_duration_seconds_count", "steadfast_detection_rounds_total",
+        ] {
+            #expect(metrics.contains(expected), "\(expected) in:\n\(metrics)")
+        }
     }
 
     @Test func anOrderNobodyApprovesExpires() async throws {
