@@ -284,6 +284,27 @@ import Testing
         #expect(try await host.call("GET", "/v1/instances").json["instances"]?.arrayValue?.isEmpty == true)
     }
 
+    /// SIGTERM while a request waits: the server stops accepting, the request finishes (the
+    /// host still runs until the server has stopped), then the host saves and the process exits.
+    @Test func aRequestInFlightAtSIGTERMFinishes() async throws {
+        let slow = """
+            { "name": "slow", "version": "1", "variables": { "id": null }, "keys": ["id"],
+              "body": { "sequence": [
+                { "receive": { "operation": "go", "correlateOn": "id", "createsInstance": true } },
+                { "delay": { "duration": "PT2S" } } ] } }
+            """
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(fixture, hostID: "api", definitions: ["slow": slow])
+        async let answer = host.call("POST", "/v1/messages?wait=completed", #"{"operation": "go", "body": {"id": 1}}"#)
+        try await Task.sleep(for: .milliseconds(700))
+        kill(host.process.processIdentifier, SIGTERM)
+        let finished = try await answer
+        #expect(finished.status == 200)
+        #expect(finished.json["instance"]?["status"] == .string("completed"))
+        #expect(await host.stop() == 0)
+    }
+
     @Test func wrongInputIsA4xxWithItsCode() async throws {
         let fixture = try await StoreFixture()
         defer { Task { await fixture.destroy() } }
