@@ -47,7 +47,10 @@ let package = Package(
         // shared SQL logic, the SQLite backend, and the contract test suite every store runs.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "SteadfastStore", dependencies: ["SteadfastCore", "CZlib"], swiftSettings: swiftSettings),
+        .target(
+            name: "SteadfastStore",
+            dependencies: ["SteadfastCore", "CZlib", .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings),
         .target(
             name: "SteadfastSQLite",
             dependencies: ["SteadfastStore", "CSQLite"],

@@ -34,6 +34,11 @@ enum HostMetrics {
             .increment()
     }
 
+    /// How late a timer fired after its due time.
+    static func timerFired(late lateness: Duration) {
+        Metrics.Timer(label: "steadfast_timer_lateness_seconds").record(duration: max(.zero, lateness))
+    }
+
     static func detectionRound(claimed: Int) {
         Counter(label: "steadfast_detection_rounds_total").increment()
         Counter(label: "steadfast_instances_claimed_total").increment(by: claimed)

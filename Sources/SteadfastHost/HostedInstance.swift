@@ -103,6 +103,8 @@ actor HostedInstance {
                         let wait = max(0, due.millisecondsSinceEpoch - host.now.millisecondsSinceEpoch)
                         try? await Task.sleep(for: .milliseconds(wait))
                         guard !Task.isCancelled else { return }
+                        HostMetrics.timerFired(
+                            late: .milliseconds(host.now.millisecondsSinceEpoch - due.millisecondsSinceEpoch))
                         self?.send(.timerFired)
                     }
                 case .armIdlePolicy(let persistAfter, let unloadAfter, let generation):

@@ -207,6 +207,7 @@ import Testing
             #"steadfast_instances_finished_total{definition="order-approval",status="completed"} 1"#,
             #"steadfast_http_requests_total{method="POST",route="/v1/messages",status="200"} 2"#,
             "steadfast_save_duration_seconds_count", "steadfast_detection_rounds_total",
+            "steadfast_group_commit_batch_size_count",
         ] {
             #expect(metrics.contains(expected), "\(expected) in:\n\(metrics)")
         }
@@ -229,6 +230,8 @@ import Testing
         }
         #expect(shown.json["status"] == .string("completed"))
         #expect(shown.json["variables"]?["status"] == .string("expired"))
+        let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: host.base + "/metrics")))
+        #expect(String(decoding: data, as: UTF8.self).contains("steadfast_timer_lateness_seconds_count 1"))
     }
 
     @Test func aMessageSentBeforeItsReceiveOpensIsAppliedWhenItOpens() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// Runs every database call of a store on dedicated threads, one connection each, so blocking
 /// driver calls (and their fsyncs) never hold a cooperative-pool thread, and batches the jobs
@@ -377,6 +378,9 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
         statistics.committedJobs += succeeded
         statistics.largestBatch = max(statistics.largestBatch, succeeded)
         condition.unlock()
+        // Jobs per transaction, through swift-metrics (made here, not kept: the process may
+        // bootstrap its metrics backend after the store opened).
+        Recorder(label: "steadfast_group_commit_batch_size").record(succeeded)
         for done in committed { done.resume() }
     }
 }
