@@ -29,7 +29,9 @@ import Testing
         name: "late", version: "1", variables: ["orderId": nil, "status": "new"], keys: ["orderId"]
     ) {
         Receive("submit", correlateOn: "orderId", createsInstance: true)
-        Delay("PT0.3S")
+        // Long enough that the message is surely stored before the Receive opens, even when
+        // the crash test's hosts load the machine (0.3 s was not, once).
+        Delay("PT2S")
         Receive("approve", correlateOn: "orderId")
         Assign("status", "'approved'")
     }

@@ -182,9 +182,9 @@ extension HostTests {
         var options = HostOptions(
             hostID: "fragile", timeToUnload: .seconds(60), runnableInstancesDetectionPeriod: .milliseconds(100))
         // Short, but long enough that a loaded 2-core machine (the crash test's hosts running
-        // beside it) still renews in time.
+        // beside it) still renews in time: a grace of 4 s was not, twice.
         options.hostLockRenewalPeriod = .seconds(1)
-        options.hostLockGrace = .seconds(4)
+        options.hostLockGrace = .seconds(8)
         let fragile = WorkflowHost(
             store: store, catalog: DefinitionCatalog([Self.approval(timeout: "PT1H")]), options: options
         ) {
@@ -196,7 +196,7 @@ extension HostTests {
         // The host's lock owner disappears (as when a database failover loses it): renewals fail.
         let owner = try #require(try await store.readInstance(id).summary.lock?.ownerID)
         try await store.deleteLockOwner(owner)
-        try await eventually {
+        try await eventually(seconds: 30) {
             events.contains { if case .abandoned(id.uuidString, _) = $0 { true } else { false } }
         }
         // Nothing is held under the lost owner any more; the host may load the instance again,
