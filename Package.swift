@@ -23,7 +23,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "SteadfastCore", "SteadfastStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
@@ -96,7 +97,10 @@ let package = Package(
         // calls, the instance view, and the one error vocabulary.
         .target(
             name: "SteadfastApplication",
-            dependencies: ["SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastPostgres", "SteadfastHost"],
+            dependencies: [
+                "SteadfastCore", "SteadfastStore", "SteadfastSQLite", "SteadfastPostgres", "SteadfastHost",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

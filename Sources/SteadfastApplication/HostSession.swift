@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SteadfastCore
 import SteadfastHost
 import SteadfastStore
@@ -14,10 +15,12 @@ public final class HostSession: Sendable {
     /// looks at the store again at once instead of at its next poll.
     public let changes = ChangeSignal()
 
-    /// `onEvent` sees every host event (for progress output and logs).
+    /// The host logs its events to `logger`; `onEvent` sees every one too (to wait for one).
     public init(
         store: any InstanceStore, catalog: DefinitionCatalog, options: HostOptions,
-        clock: @escaping StoreClock = { Date() }, onEvent: @escaping @Sendable (HostEvent) -> Void = { _ in }
+        clock: @escaping StoreClock = { Date() },
+        logger: Logger = Logger(label: "steadfast.host", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onEvent: @escaping @Sendable (HostEvent) -> Void = { _ in }
     ) {
         let box = FinishedBox()
         let changes = self.changes
@@ -29,7 +32,7 @@ public final class HostSession: Sendable {
                 }
                 onEvent(event)
                 changes.signal()
-            }, clock: clock)
+            }, logger: logger, clock: clock)
         self.box = box
     }
 

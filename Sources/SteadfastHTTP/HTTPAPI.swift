@@ -30,6 +30,7 @@ public enum HTTPAPI {
             throw ApplicationError(.invalidInput, "the HTTP port must be from 0 to 65535, not \(options.port)")
         }
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ErrorMiddleware())
         if let token = options.authToken { router.add(middleware: BearerTokenMiddleware(token: token)) }
         Routes(
@@ -89,7 +90,9 @@ struct ErrorMiddleware: RouterMiddleware {
                 : (error.body ?? error.status.reasonPhrase)
             return JSONResponse.make(ApplicationError(code, message).jsonObject.jsonText, status: error.status)
         } catch {
-            return try APIError(ApplicationError(error)).response(from: request, context: context)
+            let error = ApplicationError(error)
+            if error.code == .internalError { context.logger.error("\(request.method) \(request.uri.path): \(error)") }
+            return try APIError(error).response(from: request, context: context)
         }
     }
 }

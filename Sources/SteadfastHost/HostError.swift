@@ -30,6 +30,8 @@ public struct HostError: Error, Hashable, Sendable, CustomStringConvertible {
 /// What a host reports as it works, for logs and command-line output.
 public enum HostEvent: Sendable {
     case line(instance: String, text: String)
+    /// A new instance was created (and is running on this host).
+    case started(instance: String)
     case loaded(instance: String)
     case persisted(instance: String, version: Int64)
     case unloaded(instance: String, nextTimer: String?)
@@ -40,8 +42,6 @@ public enum HostEvent: Sendable {
     case rejected(instance: String, entry: Int64, reason: String)
     /// The instance waits for a host of its exact definition.
     case blocked(instance: String, reason: String)
-    /// The host started (or changed what it does), for people.
-    case hosting(text: String)
     /// A detection round or inbox poll failed; the next one goes on.
     case detectionFailed(reason: String)
 }

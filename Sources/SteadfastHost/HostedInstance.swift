@@ -9,6 +9,7 @@ import SteadfastStore
 /// sleeps and the tasks, each cancelled when the instance is dropped, so none outlives it.
 actor HostedInstance {
     let id: UUID
+    let definition: DefinitionIdentity
     private var lifecycle: InstanceLifecycle
     private var timerTask: Task<Void, Never>?
     private var idleTasks: [Task<Void, Never>] = []
@@ -27,6 +28,7 @@ actor HostedInstance {
         id: UUID, instance: WorkflowInstance, version: Int64, suspended: Bool, host: WorkflowHost, options: HostOptions
     ) {
         self.id = id
+        self.definition = instance.definition.identity
         self.lifecycle = InstanceLifecycle(
             instance: instance, version: version, suspended: suspended, options: options)
         self.host = host
@@ -113,15 +115,17 @@ actor HostedInstance {
                 case .cancelTimers:
                     cancelTimers()
                 case .line(let text):
-                    host.report(.line(instance: id.uuidString, text: text))
+                    host.report(.line(instance: id.uuidString, text: text), definition: definition)
                 case .rejected(let entry, let reason):
-                    host.report(.rejected(instance: id.uuidString, entry: entry, reason: reason))
+                    host.report(
+                        .rejected(instance: id.uuidString, entry: entry, reason: reason), definition: definition)
                 case .persisted(let version):
-                    host.report(.persisted(instance: id.uuidString, version: version))
+                    host.report(.persisted(instance: id.uuidString, version: version), definition: definition)
                 case .unloaded(let nextTimer):
-                    host.report(.unloaded(instance: id.uuidString, nextTimer: nextTimer?.iso8601))
+                    host.report(
+                        .unloaded(instance: id.uuidString, nextTimer: nextTimer?.iso8601), definition: definition)
                 case .finished(let state):
-                    host.report(.finished(instance: id.uuidString, state: state))
+                    host.report(.finished(instance: id.uuidString, state: state), definition: definition)
                 case .release(let entry):
                     await host.release(self, settling: entry)
                 case .drop:
@@ -154,7 +158,7 @@ actor HostedInstance {
             return .saveRefused(reason: error.message)  // nothing written; the lock is still held
         } catch {
             HostMetrics.saved("failed", after: ContinuousClock.now - began)
-            host.report(.abandoned(instance: id.uuidString, reason: "\(error)"))
+            host.report(.abandoned(instance: id.uuidString, reason: "\(error)"), definition: definition)
             return .saveFailed
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SteadfastCore
 import SteadfastStore
 import Synchronization
@@ -11,6 +12,8 @@ public actor WorkflowHost {
     public nonisolated let catalog: DefinitionCatalog
     public nonisolated let options: HostOptions
     private let onEvent: @Sendable (HostEvent) -> Void
+    /// Where the host logs its events, with its id (`host`) in the metadata.
+    nonisolated let logger: Logger
     private var owner: LockOwner? {
         didSet { leaseExpiry.withLock { $0 = owner?.lockExpiresAt } }
     }
@@ -45,8 +48,12 @@ public actor WorkflowHost {
     public init(
         store: any InstanceStore, catalog: DefinitionCatalog, options: HostOptions,
         onEvent: @escaping @Sendable (HostEvent) -> Void = { _ in },
+        logger: Logger = Logger(label: "steadfast.host", factory: { _ in SwiftLogNoOpLogHandler() }),
         clock: @escaping StoreClock = { Date() }
     ) {
+        var logger = logger
+        logger[metadataKey: "host"] = .string(options.hostID)
+        self.logger = logger
         self.clock = clock
         self.store = store
         self.catalog = catalog
@@ -106,8 +113,10 @@ public actor WorkflowHost {
             }
             group.cancelAll()
         }
-        for (id, _) in loaded {
-            report(.abandoned(instance: id.uuidString, reason: "the host stopped before it could save it"))
+        for (id, instance) in loaded {
+            report(
+                .abandoned(instance: id.uuidString, reason: "the host stopped before it could save it"),
+                definition: instance.definition)
         }
         loaded = [:]
         strays = [:]
@@ -395,7 +404,7 @@ public actor WorkflowHost {
                 .abandoned(
                     instance: instance.id.uuidString,
                     reason: entry.map { "abandoned by an operator (inbox entry \($0))" }
-                        ?? "its state could not be saved; released unsaved"))
+                        ?? "its state could not be saved; released unsaved"), definition: instance.definition)
         } catch {
             pendingReleases.insert(instance.id)
         }
@@ -415,8 +424,10 @@ public actor WorkflowHost {
         strays[id] = nil
     }
 
-    nonisolated func report(_ event: HostEvent) {
+    /// Logs, counts and passes on an event; `definition` is the instance's, when known.
+    nonisolated func report(_ event: HostEvent, definition: DefinitionIdentity? = nil) {
         HostMetrics.record(event)
+        logger.log(event, definition: definition)
         onEvent(event)
     }
 
@@ -454,6 +465,7 @@ public actor WorkflowHost {
             CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot)
         )
         HostMetrics.started(instance.definition.identity)
+        report(.started(instance: id.uuidString), definition: instance.definition.identity)
         let hosted = HostedInstance(
             id: id, instance: instance, version: record.version, suspended: false, host: self, options: options)
         loaded[id] = hosted
@@ -476,7 +488,9 @@ public actor WorkflowHost {
         // was in flight): another host may run it already; this one must not.
         guard let owner, record.summary.lock?.ownerID == owner.id else {
             strays[record.id] = nil
-            report(.abandoned(instance: record.id.uuidString, reason: "claimed under a lock this host has lost"))
+            report(
+                .abandoned(instance: record.id.uuidString, reason: "claimed under a lock this host has lost"),
+                definition: record.summary.definition)
             return false
         }
         let stored = record.summary.definition
@@ -505,7 +519,7 @@ public actor WorkflowHost {
             id: record.id, instance: instance, version: record.version, suspended: record.summary.isSuspended,
             host: self, options: options)
         loaded[record.id] = hosted
-        report(.loaded(instance: record.id.uuidString))
+        report(.loaded(instance: record.id.uuidString), definition: stored)
         // One wake with the load's inbox and any entry the poll saw first, so they apply in order.
         hosted.send(.wake(loadedInstance.inbox + (strays.removeValue(forKey: record.id) ?? [])))
         return true
@@ -513,7 +527,7 @@ public actor WorkflowHost {
 
     private func block(_ record: InstanceRecord, reason: String) {
         strays[record.id] = nil
-        report(.blocked(instance: record.id.uuidString, reason: reason))
+        report(.blocked(instance: record.id.uuidString, reason: reason), definition: record.summary.definition)
         Task { try? await self.unlockUntouched(record, blockedReason: "waits for a host of \(reason)") }
     }
 
@@ -530,9 +544,11 @@ public actor WorkflowHost {
                 SaveRequest(
                     instanceID: record.id, owner: owner.id, expectedVersion: record.version, snapshot: snapshot,
                     lockAction: .unlock))
-            report(.faulted(instance: record.id.uuidString, reason: reason))
+            report(.faulted(instance: record.id.uuidString, reason: reason), definition: record.summary.definition)
         } catch {
-            report(.abandoned(instance: record.id.uuidString, reason: "could not record the fault: \(error)"))
+            report(
+                .abandoned(instance: record.id.uuidString, reason: "could not record the fault: \(error)"),
+                definition: record.summary.definition)
         }
     }
 
@@ -589,7 +605,8 @@ public actor WorkflowHost {
             for (id, hosted) in abandoned {
                 report(
                     .abandoned(
-                        instance: id.uuidString, reason: "this host's lock expired before it could renew it: \(error)"))
+                        instance: id.uuidString, reason: "this host's lock expired before it could renew it: \(error)"),
+                    definition: hosted.definition)
                 await hosted.abandon()
             }
             guard !stopping else { return false }

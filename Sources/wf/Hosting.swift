@@ -81,47 +81,10 @@ struct HostingOptions: ParsableArguments {
         return options
     }
 
-    /// Writes the host's events on stderr (stdout is kept for results): the workflow's own
-    /// output (writeLine) and the host's progress (saves only when verbose). `timestamps`
-    /// prefixes each line with the time; `jsonLines` writes JSON lines instead.
-    func eventPrinter(timestamps: Bool = false, jsonLines: Bool = false) -> @Sendable (HostEvent) -> Void {
-        let verbose = verbose
-        return { event in
-            guard let (level, instance, text) = Self.describe(event, verbose: verbose) else { return }
-            let time = InstanceView.iso8601(Date())
-            if jsonLines {
-                var object: [String: JSONValue] = [
-                    "time": .string(time), "level": .string(level), "message": .string(text),
-                ]
-                if let instance { object["instance"] = .string(instance) }
-                printError(JSONValue.object(object).jsonText)
-            } else {
-                let prefix = (timestamps ? "\(time) " : "") + (instance.map { "[\($0.prefix(8))] " } ?? "")
-                printError(prefix + text)
-            }
-        }
-    }
-
-    private static func describe(_ event: HostEvent, verbose: Bool) -> (String, String?, String)? {
-        switch event {
-        case .line(let id, let text): ("info", id, text)
-        case .hosting(let text): ("info", nil, text)
-        case .faulted(let id, let reason): ("error", id, "faulted: \(reason)")
-        case .abandoned(let id, let reason): ("warning", id, "stopped working on the instance: \(reason)")
-        case .rejected(let id, let entry, let reason): ("warning", id, "inbox entry \(entry) rejected: \(reason)")
-        case .blocked(let id, let reason): ("warning", id, "blocked: \(reason)")
-        case .detectionFailed(let reason): ("error", nil, "runnable-instance detection failed: \(reason)")
-        case .unloaded(let id, let next):
-            ("info", id, "saved and unloaded" + (next.map { "; next timer at \($0)" } ?? ""))
-        case .loaded(let id): ("info", id, "loaded")
-        case .persisted(let id, let version): verbose ? ("debug", id, "saved (version \(version))") : nil
-        case .finished(let id, let state):
-            (
-                state.status == .completed ? "info" : "warning", id,
-                state.status.rawValue
-                    + ((state.fault?.message ?? state.terminationReason).map { ": \($0)" } ?? "")
-            )
-        }
+    /// The host's logger: its events on stderr (stdout is kept for results), the workflow's own
+    /// output (writeLine) and the host's progress; saves only when verbose.
+    func logger(format: LogFormat = .text, timestamps: Bool = false) -> Logger {
+        .wf(format: format, timestamps: timestamps, verbose: verbose)
     }
 }
 
@@ -147,10 +110,10 @@ struct DefinitionOptions: ParsableArguments {
         return try load()
     }
 
-    /// Loads the definitions; a broken file is reported on stderr and left out.
-    func load() throws -> DefinitionSource {
+    /// Loads the definitions; a broken file is logged (on stderr) and left out.
+    func load(logger: Logger = .wf()) throws -> DefinitionSource {
         let source = try DefinitionSource(paths: definitions.isEmpty ? DefinitionSource.defaultPaths : definitions)
-        for problem in source.problems { printError("wf: skipped: \(problem)") }
+        for problem in source.problems { logger.warning("skipped: \(problem)") }
         return source
     }
 }
@@ -176,9 +139,11 @@ final class InstanceWatch: Sendable {
 /// unlocking what it holds) when `body` ends or SIGINT/SIGTERM arrives, whichever is first.
 func withHost<T: Sendable>(
     _ service: WorkflowService, catalog: DefinitionCatalog, options: HostOptions, background: Bool,
-    onEvent: @escaping @Sendable (HostEvent) -> Void, _ body: @escaping @Sendable (HostSession) async throws -> T
+    logger: Logger, onEvent: @escaping @Sendable (HostEvent) -> Void = { _ in },
+    _ body: @escaping @Sendable (HostSession) async throws -> T
 ) async throws -> T {
-    let session = HostSession(store: service.store, catalog: catalog, options: options, onEvent: onEvent)
+    let session = HostSession(
+        store: service.store, catalog: catalog, options: options, logger: logger, onEvent: onEvent)
     try await session.host.start(background: background)
     let result: Result<T, any Error> = await withTaskGroup(of: Result<T, any Error>?.self) { group in
         group.addTask {
@@ -223,7 +188,6 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let watch = InstanceWatch()
-        let printer = hosting.eventPrinter()
         // Everything that can be refused is checked before the store is opened (or created).
         let (source, variables) = try await reportingErrors(json: output.json) {
             (try DefinitionSource(paths: [file]), try input.map { try Values.object($0, option: "--input") } ?? [:])
@@ -235,10 +199,7 @@ struct Run: AsyncParsableCommand {
             try await withHost(
                 service, catalog: source.catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
                 background: wait,
-                onEvent: { event in
-                    printer(event)
-                    watch.record(event)
-                }
+                logger: hosting.logger(), onEvent: { event in watch.record(event) }
             ) { session in
                 let id = try await service.start(definition.name, input: variables, through: session)
                 if wait { return try await service.waitUntilFinished(id, session: session) }
@@ -309,7 +270,7 @@ struct Send: AsyncParsableCommand {
         ) { service in
             try await withHost(
                 service, catalog: catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
-                background: message.delivery.wait == .completed, onEvent: hosting.eventPrinter()
+                background: message.delivery.wait == .completed, logger: hosting.logger()
             ) { session in
                 try await service.send(
                     operation, body: body, clientID: message.delivery.clientID, through: session,
@@ -351,7 +312,7 @@ struct ResumeBookmark: AsyncParsableCommand {
             }
             return try await withHost(
                 service, catalog: source.catalog, options: try hosting.hostOptions(defaultTimeToUnload: 0),
-                background: message.delivery.wait == .completed, onEvent: hosting.eventPrinter()
+                background: message.delivery.wait == .completed, logger: hosting.logger()
             ) { session in
                 try await service.resume(
                     instance, operation: operation, body: body, clientID: message.delivery.clientID, through: session,
@@ -391,19 +352,21 @@ struct Serve: AsyncParsableCommand {
     var maxBodySize = 1 << 20
 
     func run() async throws {
-        let catalog = try await reportingErrors(json: json) { try definitions.load().catalog }
+        // A served instance stays loaded for a minute, but its idle state is saved at once: what
+        // the store shows (wf show, GET /v1/instances/{id}, ?wait=idle) is what it is.
+        let options = try hosting.hostOptions(defaultTimeToUnload: 60, defaultTimeToPersist: 0)
+        var hostLogger = hosting.logger(format: json ? .json : logFormat, timestamps: true)
+        hostLogger[metadataKey: "host"] = .string(options.hostID)
+        let logger = hostLogger
+        let catalog = try await reportingErrors(json: json) { try definitions.load(logger: logger).catalog }
         let httpOptions = try await reportingErrors(json: json) { try httpServerOptions() }
         try await withService(writeOptions.configure(storeOptions.configuration), json: json, mustExist: false) {
             service in
-            let printer = hosting.eventPrinter(timestamps: true, jsonLines: logFormat == .json || json)
-            // A served instance stays loaded for a minute, but its idle state is saved at once: what
-            // the store shows (wf show, GET /v1/instances/{id}, ?wait=idle) is what it is.
-            let options = try hosting.hostOptions(defaultTimeToUnload: 60, defaultTimeToPersist: 0)
             let hosted = catalog.definitions.map { "\($0.name) v\($0.version)" }.joined(separator: ", ")
             try await serve(
-                service: service, catalog: catalog, options: options, http: httpOptions, printer: printer
+                service: service, catalog: catalog, options: options, http: httpOptions, logger: logger
             ) {
-                printer(.hosting(text: "wf serve: hosting \(hosted) as \(options.hostID); stop with Ctrl-C"))
+                logger.info("wf serve: hosting \(hosted) as \(options.hostID); stop with Ctrl-C")
             }
         }
     }
@@ -432,10 +395,6 @@ struct Serve: AsyncParsableCommand {
         return HTTPServerOptions(
             host: host.isEmpty ? "127.0.0.1" : host, port: port, authToken: token, maxBodySize: maxBodySize)
     }
-}
-
-enum LogFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json
 }
 
 /// Waits for SIGINT or SIGTERM.
@@ -467,17 +426,19 @@ enum ShutdownSignal {
 /// accepting and finishes the requests in flight), then the host saves and unlocks.
 func serve(
     service: WorkflowService, catalog: DefinitionCatalog, options: HostOptions, http: HTTPServerOptions? = nil,
-    printer: @escaping @Sendable (HostEvent) -> Void, started: @escaping @Sendable () -> Void
+    logger: Logger, started: @escaping @Sendable () -> Void
 ) async throws {
-    let session = HostSession(store: service.store, catalog: catalog, options: options, onEvent: printer)
-    let quiet = Logger(label: "steadfast.wf", factory: { _ in SwiftLogNoOpLogHandler() })
+    let session = HostSession(store: service.store, catalog: catalog, options: options, logger: logger)
+    // The service group's and the HTTP server's start-up chatter, and each request, only when verbose.
+    var quiet = logger
+    quiet.logLevel = logger.logLevel == .debug ? .debug : .notice
     var services: [any Service] = [session.host]
     if let http {
         services.append(
             try HTTPAPI.server(
                 service: service, session: session, options: http, logger: quiet, metrics: HTTPAPI.bootstrapMetrics()
             ) { address in
-                printer(.hosting(text: "wf serve: HTTP API on \(address)"))
+                logger.info("wf serve: HTTP API on \(address)")
             })
     }
     // A group stops its services in reverse order.

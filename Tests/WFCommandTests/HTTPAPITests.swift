@@ -34,9 +34,10 @@ import Testing
         let stderr: URL
         let base: String
 
-        init(_ fixture: StoreFixture, hostID: String, definitions: [String: String], token: String? = nil)
-            async throws
-        {
+        init(
+            _ fixture: StoreFixture, hostID: String, definitions: [String: String], token: String? = nil,
+            arguments: [String] = []
+        ) async throws {
             let binary = try #require(WFBinary.url, "the wf binary was not found next to the test bundle")
             let folder = fixture.folder.appendingPathComponent("definitions-\(hostID)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -51,7 +52,7 @@ import Testing
                 [
                     "serve", "--definitions", folder.path, "--store", fixture.url, "--host-id", hostID,
                     "--detection-period", "0.2", "--lock-renewal", "1", "--http", "127.0.0.1:0",
-                ] + (token.map { ["--auth-token", $0] } ?? [])
+                ] + (token.map { ["--auth-token", $0] } ?? []) + arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: stderr)
             process.standardInput = FileHandle.nullDevice
@@ -62,7 +63,9 @@ import Testing
                 let log = String(decoding: (try? Data(contentsOf: stderr)) ?? Data(), as: UTF8.self)
                 found =
                     log.split(separator: "\n").compactMap { line in
-                        line.range(of: "HTTP API on ").map { String(line[$0.upperBound...]) }
+                        line.range(of: "HTTP API on ").map {
+                            String(line[$0.upperBound...].prefix { $0 != "\"" && !$0.isWhitespace })
+                        }
                     }.first
                 if found == nil { try await Task.sleep(for: .milliseconds(50)) }
             }
@@ -174,7 +177,9 @@ import Testing
     @Test func anOrderIsSubmittedThenApproved() async throws {
         let fixture = try await StoreFixture()
         defer { Task { await fixture.destroy() } }
-        let host = try await HTTPHost(fixture, hostID: "api", definitions: ["order": try Self.orderApproval()])
+        let host = try await HTTPHost(
+            fixture, hostID: "api", definitions: ["order": try Self.orderApproval()],
+            arguments: ["--log-format", "json"])
         defer { Task { _ = await host.stop() } }
 
         let submitted = try await host.call(
@@ -211,6 +216,20 @@ import Testing
         ] {
             #expect(metrics.contains(expected), "\(expected) in:\n\(metrics)")
         }
+
+        // --log-format json: every line on stderr is a JSON object; the instance's lines name it,
+        // its definition and the host.
+        let lines = try String(contentsOf: host.stderr, encoding: .utf8).split(separator: "\n")
+        let entries = try lines.map { try JSONValue.parse(String($0), what: "a log line") }
+        #expect(entries.allSatisfy { $0["time"]?.stringValue != nil && $0["level"]?.stringValue != nil })
+        let mine = entries.filter { $0["instance"] == .string(id) }
+        #expect(
+            mine.map { $0["message"]?.stringValue ?? "" } == ["started", "order 7 is approved", "completed"], "\(lines)"
+        )
+        #expect(mine.map { $0["event"]?.stringValue ?? "" } == ["started", "line", "finished"])
+        #expect(
+            mine.allSatisfy { $0["definition"] == .string("order-approval") && $0["host"] == .string("api") },
+            "\(mine)")
     }
 
     @Test func anOrderNobodyApprovesExpires() async throws {
