@@ -47,6 +47,7 @@ public struct InstanceStoreContract: Sendable {
         case concurrentSaveCompletionVersusEnqueue
         case loadRacingTheHoldersSave
         case mixedBatches
+        case idempotentCreate
 
         public var description: String { rawValue }
     }
@@ -105,6 +106,7 @@ public struct InstanceStoreContract: Sendable {
         case .mixedBatches: ConcurrencyCases.mixedBatches
         case .concurrentSaveCompletionVersusEnqueue: ConcurrencyCases.concurrentSaveCompletionVersusEnqueue
         case .loadRacingTheHoldersSave: LoadVersusReleaseCases.loadRacingTheHoldersSave
+        case .idempotentCreate: IdempotencyCases.createdOncePerKey
         }
     }
 }

@@ -22,6 +22,8 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         public static let ambiguousID = Code(rawValue: "ambiguous-id")
         public static let keyNotFound = Code(rawValue: "key-not-found")
         public static let keyConflict = Code(rawValue: "key-conflict")
+        /// The same `Idempotency-Key` came with a different request.
+        public static let idempotencyKeyReused = Code(rawValue: "idempotency-key-reused")
         public static let instanceLocked = Code(rawValue: "instance-locked")
         public static let instanceFinished = Code(rawValue: "instance-finished")
         public static let definitionNotFound = Code(rawValue: "definition-not-found")
@@ -70,6 +72,7 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         case .instanceNotFound, .keyNotFound, .definitionNotFound, .storeNotFound, .noRoute: 404
         case .instanceLocked, .instanceFinished, .keyConflict, .conflict, .rejected, .instanceQuarantined: 409
         case .stateTooLarge, .payloadTooLarge: 413
+        case .idempotencyKeyReused: 422
         case .unauthorized: 401
         case .timeout: 504
         case .storeBusy, .storeUnavailable, .hostStopped, .migrationFailed: 503
@@ -107,6 +110,8 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         case .instanceNotFound: .instanceNotFound
         case .keyNotFound: .keyNotFound
         case .keyConflict: .keyConflict
+        case .idempotencyKeyReused: .idempotencyKeyReused
+        case .duplicateRequest: .conflict
         case .lockLost, .versionConflict, .ownerExpired, .ownerNotFound, .messageNotFound: .conflict
         case .instanceFinished: .instanceFinished
         case .corruptState: .corruptState

@@ -197,7 +197,20 @@ public struct WorkflowService: Sendable {
     public func start(
         _ definitionName: String, input: [String: JSONValue] = [:], through session: HostSession
     ) async throws(ApplicationError) -> UUID {
-        try await call { try await session.host.startInstance(definitionName: definitionName, input: input) }
+        try await start(definitionName, version: nil, input: input, idempotencyKey: nil, through: session).id
+    }
+
+    /// Starts an instance of `version` of `definitionName` (nil: the newest hosted); with an
+    /// idempotency key, a retry returns the instance the first request started (`replayed`)
+    /// instead of starting another, for as long as the store keeps the key (24 hours).
+    public func start(
+        _ definitionName: String, version: String?, input: [String: JSONValue], idempotencyKey: String?,
+        through session: HostSession
+    ) async throws(ApplicationError) -> (id: UUID, replayed: Bool) {
+        try await call {
+            try await session.host.startInstance(
+                definitionName: definitionName, version: version, input: input, idempotencyKey: idempotencyKey)
+        }
     }
 
     /// Waits until the instance has finished, on this host or another one, and returns its view

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Metrics
 import Prometheus
@@ -66,7 +67,7 @@ public struct Routes: Sendable {
         add(.get, "/v1/definitions") { _, _ in try JSONResponse.encode(definitions()) }
 
         add(.post, "/v1/instances") { request, _ in
-            try await start(try await reader.object(request))
+            try await start(try await reader.object(request), idempotencyKey: request.headers[Self.idempotencyKey])
         }
         add(.get, "/v1/instances") { request, _ in try await list(request) }
         add(.get, "/v1/instances/{id}") { _, context in
@@ -125,21 +126,30 @@ public struct Routes: Sendable {
         return try await service.resolveID(text)
     }
 
-    private func start(_ fields: [String: JSONValue]) async throws -> Response {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+
+    /// Starts an instance; a retry with the same `Idempotency-Key` gets the same answer about
+    /// the instance the first request started, marked `Idempotent-Replayed: true`.
+    private func start(_ fields: [String: JSONValue], idempotencyKey: String?) async throws -> Response {
         let name = try RequestReader.string(fields, "definition", required: true) ?? ""
-        if let version = try RequestReader.string(fields, "version"),
-            session.host.catalog.definition(name: name, version: version) == nil
-        {
+        let version = try RequestReader.string(fields, "version")
+        if let version, session.host.catalog.definition(name: name, version: version) == nil {
             throw APIError(
                 .definitionNotFound,
                 "version '\(version)' of definition '\(name)' is not hosted here; see /v1/definitions")
         }
         let input = try RequestReader.object(fields, "input")
-        let id = try await service.start(name, input: input, through: session)
-        guard let view = try await service.view(of: id, session: session) else {
-            return JSONResponse.make(#"{"id": "\#(id.uuidString.lowercased())"}"#, status: .created)
-        }
-        return try JSONResponse.encode(view, status: .created)
+        let (id, replayed) = try await service.start(
+            name, version: version, input: input, idempotencyKey: idempotencyKey, through: session)
+        var response =
+            if let view = try await service.view(of: id, session: session) {
+                try JSONResponse.encode(view, status: .created)
+            } else {
+                JSONResponse.make(#"{"id": "\#(id.uuidString.lowercased())", "deleted": true}"#, status: .created)
+            }
+        if replayed { response.headers[Self.idempotentReplayed] = "true" }
+        return response
     }
 
     private func list(_ request: Request) async throws -> Response {

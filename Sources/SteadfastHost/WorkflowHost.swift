@@ -139,15 +139,42 @@ public actor WorkflowHost {
     /// Creates and starts an instance of the newest version of `definitionName`.
     @discardableResult
     public func startInstance(definitionName: String, input: [String: JSONValue] = [:]) async throws -> UUID {
-        guard let definition = catalog.latest(name: definitionName) else {
-            let known = catalog.definitions.map(\.name).sorted().joined(separator: ", ")
-            throw HostError(.definitionNotFound, "no definition named '\(definitionName)' is hosted (hosted: \(known))")
+        try await startInstance(definitionName: definitionName, version: nil, input: input, idempotencyKey: nil).id
+    }
+
+    /// Creates and starts an instance of `version` of `definitionName` (nil: the newest hosted).
+    /// With an idempotency key, a retry of the same request starts nothing and returns the
+    /// instance the first one started (`replayed`), even if it has finished since; the same key
+    /// with another definition, version or input is refused (`idempotencyKeyReused`).
+    public func startInstance(
+        definitionName: String, version: String?, input: [String: JSONValue], idempotencyKey: String?
+    ) async throws -> (id: UUID, replayed: Bool) {
+        let found =
+            version.map { catalog.definition(name: definitionName, version: $0) }
+            ?? catalog.latest(
+                name: definitionName)
+        guard let definition = found else {
+            let known = catalog.definitions.map { "\($0.name) v\($0.version)" }.sorted().joined(separator: ", ")
+            let wanted =
+                version.map { "version '\($0)' of '\(definitionName)'" } ?? "a definition named '\(definitionName)'"
+            throw HostError(.definitionNotFound, "no \(wanted) is hosted (hosted: \(known))")
         }
         let id = UUID()
         let instance = try WorkflowInstance(definition: definition, instanceID: id.uuidString, input: input)
-        let hosted = try await create(id: id, instance: instance, keys: [])
-        hosted.send(.wake([]))
-        return id
+        // The request as the client made it: a retry after a new version is deployed is the same.
+        let request = JSONValue.object([
+            "definition": .string(definitionName), "version": version.map(JSONValue.string) ?? .null,
+            "input": .object(input),
+        ])
+        let idempotency = idempotencyKey.map { IdempotencyKey(key: $0, requestHash: Fingerprint.of(request.jsonText)) }
+        do {
+            let hosted = try await create(id: id, instance: instance, keys: [], idempotency: idempotency)
+            hosted.send(.wake([]))
+            return (id, false)
+        } catch let error as InstanceStoreError where error.code == .duplicateRequest {
+            guard let existing = error.instanceID else { throw error }
+            return (existing, true)
+        }
     }
 
     /// What ``send(operation:body:clientID:)`` stored.
@@ -452,7 +479,9 @@ public actor WorkflowHost {
             : hostedDefinitions.contains(definition)
     }
 
-    private func create(id: UUID, instance: WorkflowInstance, keys: Set<InstanceKey>) async throws -> HostedInstance {
+    private func create(
+        id: UUID, instance: WorkflowInstance, keys: Set<InstanceKey>, idempotency: IdempotencyKey? = nil
+    ) async throws -> HostedInstance {
         guard let owner, !stopping else { throw HostError(.hostStopped, "the host is not started or is stopping") }
         guard loaded.count < options.maxConcurrentInstances else {
             throw HostError(
@@ -462,8 +491,9 @@ public actor WorkflowHost {
         var snapshot = try instance.snapshot(suspended: false)
         snapshot.keys.formUnion(keys)
         let record = try await store.createInstance(
-            CreateInstanceRequest(id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot)
-        )
+            CreateInstanceRequest(
+                id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot,
+                idempotency: idempotency))
         HostMetrics.started(instance.definition.identity)
         report(.started(instance: id.uuidString), definition: instance.definition.identity)
         let hosted = HostedInstance(

@@ -83,26 +83,32 @@ import Testing
             return process.terminationStatus
         }
 
-        /// Calls the API; the status and the JSON body.
-        func call(_ method: String, _ path: String, _ body: String? = nil, token: String? = nil) async throws
-            -> (status: Int, json: JSONValue)
-        {
-            try await Self.call(method, base + path, body.map { Data($0.utf8) }, token: token)
+        /// Calls the API; the status, the JSON body and the response's headers.
+        func call(
+            _ method: String, _ path: String, _ body: String? = nil, token: String? = nil,
+            headers: [String: String] = [:]
+        ) async throws -> (status: Int, json: JSONValue, headers: [String: String]) {
+            try await Self.call(method, base + path, body.map { Data($0.utf8) }, token: token, headers: headers)
         }
 
-        static func call(_ method: String, _ url: String, _ body: Data?, token: String?) async throws
-            -> (status: Int, json: JSONValue)
-        {
+        static func call(
+            _ method: String, _ url: String, _ body: Data?, token: String?, headers: [String: String] = [:]
+        ) async throws -> (status: Int, json: JSONValue, headers: [String: String]) {
             var request = URLRequest(url: try #require(URL(string: url)))
             request.httpMethod = method
             request.httpBody = body
             request.timeoutInterval = 60
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
             if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
             let (data, response) = try await URLSession.shared.data(for: request)
-            let status = try #require(response as? HTTPURLResponse).statusCode
+            let http = try #require(response as? HTTPURLResponse)
             let json = data.isEmpty ? JSONValue.null : try JSONValue.parse(data, what: "the response to \(url)")
-            return (status, json)
+            var fields: [String: String] = [:]
+            for case (let name as String, let value as String) in http.allHeaderFields {
+                fields[name.lowercased()] = value
+            }
+            return (http.statusCode, json, fields)
         }
     }
 
@@ -266,6 +272,43 @@ import Testing
         #expect(sent.status == 200)
         #expect(sent.json["instance"]?["status"] == .string("completed"))
         #expect(sent.json["instance"]?["variables"]?["got"]?["n"] == .number(5))
+    }
+
+    /// Retries of a start with one `Idempotency-Key`, one after another or at once, start one
+    /// instance; the key with another request is refused. `version` picks the version started.
+    @Test func anIdempotencyKeyMakesRetriesStartOneInstance() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let second = Self.latecomer.replacingOccurrences(of: #""version": "1""#, with: #""version": "2""#)
+        let host = try await HTTPHost(fixture, hostID: "api", definitions: ["v1": Self.latecomer, "v2": second])
+        defer { Task { _ = await host.stop() } }
+        let start = #"{"definition": "latecomer", "version": "1"}"#
+        let key = ["Idempotency-Key": "start-1"]
+
+        let first = try await host.call("POST", "/v1/instances", start, headers: key)
+        #expect(first.status == 201 && first.headers["idempotent-replayed"] == nil)
+        #expect(first.json["definition"]?["version"] == .string("1"))
+        let id = try #require(first.json["id"]?.stringValue)
+        let retried = try await host.call("POST", "/v1/instances", start, headers: key)
+        #expect(retried.status == 201 && retried.json["id"] == .string(id))
+        #expect(retried.headers["idempotent-replayed"] == "true")
+        let other = try await host.call("POST", "/v1/instances", #"{"definition": "latecomer"}"#, headers: key)
+        #expect(other.status == 422 && other.json["error"]?["code"] == .string("idempotency-key-reused"))
+        let newest = try await host.call("POST", "/v1/instances", #"{"definition": "latecomer"}"#)
+        #expect(newest.status == 201 && newest.json["definition"]?["version"] == .string("2"))
+
+        let ids = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await host.call("POST", "/v1/instances", start, headers: ["Idempotency-Key": "start-2"])
+                        .json["id"]?.stringValue
+                }
+            }
+            return try await group.reduce(into: Set<String?>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1 && ids.first! != nil && ids.first! != id, "\(ids)")
+        let listed = try await host.call("GET", "/v1/instances?definition=latecomer")
+        #expect(listed.json["instances"]?.arrayValue?.count == 3)
     }
 
     @Test func suspendTerminateAndPurge() async throws {

@@ -15,9 +15,10 @@ public struct DefinitionIdentity: Hashable, Sendable, Codable, CustomStringConve
     public var description: String { "'\(name)' version '\(version)' (fingerprint \(fingerprint))" }
 }
 
-enum Fingerprint {
+/// A short stable hash of a text (of a definition's canonical JSON, of a request).
+public enum Fingerprint {
     /// FNV-1a, 64 bits, as 16 hex digits: stable across processes and platforms.
-    static func of(_ text: String) -> String {
+    public static func of(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)

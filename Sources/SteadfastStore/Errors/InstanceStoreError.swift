@@ -16,6 +16,12 @@ public struct InstanceStoreError: Error, Sendable, Equatable, CustomStringConver
         case keyNotFound
         /// The correlation key already belongs to another instance.
         case keyConflict
+        /// A create with this idempotency key was made already: `instanceID` is the instance it
+        /// created (it may have finished and been deleted since).
+        case duplicateRequest
+        /// The idempotency key was used for a different request (`instanceID` is what that one
+        /// created).
+        case idempotencyKeyReused
         /// The caller no longer holds the instance's lock (another owner took it, or it was
         /// unlocked).
         case lockLost

@@ -7,16 +7,37 @@ public struct CreateInstanceRequest: Sendable, Hashable {
     public var owner: UUID
     public var definition: DefinitionIdentity
     public var snapshot: InstanceSnapshot
+    /// With a key, the create is made once per key: a retry fails with `duplicateRequest`
+    /// naming the instance the first one created (or `idempotencyKeyReused` when it asks for
+    /// something else), for as long as the store keeps the key.
+    public var idempotency: IdempotencyKey?
 
     public init(
         id: UUID = UUID(),
         owner: UUID,
         definition: DefinitionIdentity,
-        snapshot: InstanceSnapshot
+        snapshot: InstanceSnapshot,
+        idempotency: IdempotencyKey? = nil
     ) {
         self.id = id
         self.owner = owner
         self.definition = definition
         self.snapshot = snapshot
+        self.idempotency = idempotency
+    }
+}
+
+/// A client's key for one request (the HTTP API's `Idempotency-Key` header), with a hash of
+/// what the request asked for, so the same key with another request is told apart from a retry.
+public struct IdempotencyKey: Sendable, Hashable {
+    /// The longest key accepted, in bytes.
+    public static let maxLength = 255
+
+    public var key: String
+    public var requestHash: String
+
+    public init(key: String, requestHash: String) {
+        self.key = key
+        self.requestHash = requestHash
     }
 }

@@ -5,6 +5,7 @@ extension SQLInstanceCommands {
     public func createInstance(_ request: CreateInstanceRequest, on db: any SQLConnection) throws -> InstanceRecord {
         let now = StoreTime.date(StoreTime.milliseconds(self.now))
         let (insert, encoding) = try instanceInsert(request, now: now)
+        if let idempotency = request.idempotency { try claim(idempotency, for: request.id, now: now, on: db) }
         let owner: LockOwner
         do {
             owner = try Self.liveOwner(request.owner, row: db.queryFirst(insert.sql, insert.parameters), now: now)
@@ -23,6 +24,7 @@ extension SQLInstanceCommands {
     /// attached rows. A refusal (a dead owner, a taken id or key) sends it the usual way, which
     /// names it.
     public func pipelinedCreate(_ request: CreateInstanceRequest) -> SQLPipelined<InstanceRecord>? {
+        guard request.idempotency == nil else { return nil }
         let now = StoreTime.date(StoreTime.milliseconds(self.now))
         guard let (insert, encoding) = try? instanceInsert(request, now: now) else { return nil }
         let id = request.id
@@ -35,6 +37,61 @@ extension SQLInstanceCommands {
             let owner = try Self.liveOwner(request.owner, row: rows.first?.first, now: now)
             return Self.created(request, owner: owner, encoding: encoding, now: now)
         }
+    }
+
+    /// Records an idempotency key for the instance being created, in the create's transaction;
+    /// throws `duplicateRequest` or `idempotencyKeyReused` when a live key is already recorded.
+    /// An expired one is taken over, and a few other expired keys are deleted.
+    private func claim(_ idempotency: IdempotencyKey, for id: UUID, now: Date, on db: any SQLConnection) throws {
+        guard !idempotency.key.isEmpty, idempotency.key.utf8.count <= IdempotencyKey.maxLength else {
+            throw InstanceStoreError(
+                .invalidRequest,
+                "An idempotency key must be 1 to \(IdempotencyKey.maxLength) bytes long, not "
+                    + "\(idempotency.key.utf8.count).")
+        }
+        let cutoff = StoreTime.milliseconds(now) - StoreTime.milliseconds(options.idempotencyKeyRetention)
+        // Concurrent creates with one key: the later waits for the earlier to commit (the
+        // primary key), then finds the key live and updates nothing.
+        let claimed = try db.queryFirst(
+            """
+            INSERT INTO idempotency_keys (key, instance_id, request_hash, created_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET
+                instance_id = excluded.instance_id, request_hash = excluded.request_hash,
+                created_at = excluded.created_at
+            WHERE idempotency_keys.created_at < ?
+            RETURNING instance_id
+            """,
+            [
+                .text(idempotency.key), .uuid(id), .text(idempotency.requestHash), .time(now), .integer(cutoff),
+            ])
+        guard claimed == nil else {
+            try db.execute(
+                """
+                DELETE FROM idempotency_keys WHERE key IN (
+                    SELECT key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT 16)
+                """,
+                [.integer(cutoff)])
+            return
+        }
+        let row = try db.queryFirst(
+            "SELECT instance_id, request_hash FROM idempotency_keys WHERE key = ?", [.text(idempotency.key)])
+        guard let row else {
+            throw InstanceStoreError(
+                .storeUnavailable, "The idempotency key '\(idempotency.key)' could not be recorded; retry the request.")
+        }
+        let existing = try row.uuid(0)
+        guard try row.text(1) == idempotency.requestHash else {
+            throw InstanceStoreError(
+                .idempotencyKeyReused,
+                "The idempotency key '\(idempotency.key)' was used for a different request (it created instance "
+                    + "\(existing.uuidString.lowercased())); use a new key for a new request.",
+                instanceID: existing)
+        }
+        throw InstanceStoreError(
+            .duplicateRequest,
+            "A create with the idempotency key '\(idempotency.key)' was made already: it created instance "
+                + "\(existing.uuidString.lowercased()).",
+            instanceID: existing)
     }
 
     /// The insert of a new instance row; it returns its lock owner's host, lock duration and

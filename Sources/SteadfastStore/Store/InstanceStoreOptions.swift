@@ -37,18 +37,22 @@ public struct InstanceStoreOptions: Sendable {
     /// How long after its lock expired a lock owner that holds no instance is kept; older ones
     /// are deleted when an owner registers or renews.
     public var expiredOwnerRetention: Duration
+    /// How long an idempotency key of a create is kept (see ``CreateInstanceRequest/idempotency``).
+    public var idempotencyKeyRetention: Duration
 
     public init(
         encoding: StateEncodingOptions = StateEncodingOptions(),
         clock: @escaping StoreClock = { Date() },
         maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize,
         quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter,
-        expiredOwnerRetention: Duration = .seconds(3600)
+        expiredOwnerRetention: Duration = .seconds(3600),
+        idempotencyKeyRetention: Duration = .seconds(24 * 3600)
     ) {
         self.encoding = encoding
         self.clock = clock
         self.maxStateSize = maxStateSize
         self.quarantineAfter = quarantineAfter
         self.expiredOwnerRetention = expiredOwnerRetention
+        self.idempotencyKeyRetention = idempotencyKeyRetention
     }
 }
