@@ -51,8 +51,11 @@ public struct Routes: Sendable {
                 } catch let error as APIError {
                     status = error.error.httpStatus
                     throw error
-                } catch let error as ApplicationError {
-                    status = error.httpStatus
+                } catch let error as HTTPError {
+                    status = error.status.code  // e.g. a body over the limit: 413
+                    throw error
+                } catch {
+                    status = ApplicationError(error).httpStatus
                     throw error
                 }
             }
@@ -60,7 +63,8 @@ public struct Routes: Sendable {
         add(.get, "/healthz") { _, _ in JSONResponse.make(#"{"status": "live"}"#) }
         add(.get, "/readyz") { _, _ in try await ready() }
         add(.get, "/metrics") { _, _ in
-            Response(
+            await recordInboxBacklog()
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
@@ -117,6 +121,18 @@ public struct Routes: Sendable {
         ).increment()
         Metrics.Timer(label: "steadfast_http_request_duration_seconds", dimensions: [("route", route)])
             .record(duration: duration)
+    }
+
+    /// The store's waiting inbox entries, read at each scrape: how many, and how long the
+    /// oldest has waited (0 when none). A store that cannot be read leaves the last values.
+    private func recordInboxBacklog() async {
+        guard let backlog = try? await service.store.inboxBacklog() else { return }
+        metrics.makeGauge(name: "steadfast_inbox_pending", help: "Inbox entries (messages, commands) not yet applied")
+            .set(Double(backlog.pending))
+        let age = backlog.oldestEnqueuedAt.map { max(0, Date().timeIntervalSince($0)) } ?? 0
+        metrics.makeGauge(
+            name: "steadfast_inbox_oldest_age_seconds", help: "How long the oldest waiting inbox entry has waited"
+        ).set(age)
     }
 
     // MARK: Instances

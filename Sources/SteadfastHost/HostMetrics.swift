@@ -39,6 +39,11 @@ enum HostMetrics {
         Metrics.Timer(label: "steadfast_timer_lateness_seconds").record(duration: max(.zero, lateness))
     }
 
+    /// A load that found the instance locked by another host, retried as `instanceLockedRetry` says.
+    static func lockedInstanceRetry() {
+        Counter(label: "steadfast_locked_instance_retries_total").increment()
+    }
+
     static func detectionRound(claimed: Int) {
         Counter(label: "steadfast_detection_rounds_total").increment()
         Counter(label: "steadfast_instances_claimed_total").increment(by: claimed)

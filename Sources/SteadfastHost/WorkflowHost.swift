@@ -41,6 +41,8 @@ public actor WorkflowHost {
     /// Instances this host stopped running whose lock it could not release yet.
     private var pendingReleases: Set<UUID> = []
     private var detectionTask: Task<Void, Never>?
+    /// Loads retried because another host held the instance (see ``retryLocked(_:for:)``).
+    private var lockedRetries: [UUID: Task<Void, Never>] = [:]
     /// The renewal in flight because the lock came within the safety margin (see
     /// ``leaseAllowsWork()``); awaited by whoever asks meanwhile.
     private var urgentRenewal: Task<Bool, Never>?
@@ -89,6 +91,9 @@ public actor WorkflowHost {
         detectionSleeper?.cancel()
         for task in loops where task == detectionTask { task.cancel() }
         await detectionTask?.value
+        let retries = lockedRetries.values
+        for task in retries { task.cancel() }
+        for task in retries { await task.value }
         let instances = Array(loaded.values)
         await withTaskGroup(of: Bool.self) { group in
             for instance in instances {
@@ -298,9 +303,13 @@ public actor WorkflowHost {
             return
         }
         let summary = record.summary
-        guard !summary.status.isFinal, summary.lock.map({ $0.expiresAt <= now.date }) ?? true,
-            hosts(summary.definition)
-        else { return }
+        guard !summary.status.isFinal, hosts(summary.definition) else { return }
+        if let lock = summary.lock, lock.expiresAt > now.date {
+            // A live host holds it and applies the entry; with a retry policy, this host also
+            // tries to load it, in the background, while the entry waits.
+            retryLocked(id, for: entry)
+            return
+        }
         let applicable: Bool
         switch entry.command {
         case .message(let operation, _):
@@ -312,13 +321,52 @@ public actor WorkflowHost {
         do {
             let loadedInstance = try await store.loadInstance(id, owner: owner.id)
             _ = await host(loadedInstance)
-        } catch let error as InstanceStoreError where error.code == .instanceLocked || error.code == .instanceNotFound {
-            return  // another host took it meanwhile (and may have finished it): it applies the entry
+        } catch let error as InstanceStoreError where error.code == .instanceLocked {
+            retryLocked(id, for: entry)  // another host took it meanwhile, as above
+        } catch let error as InstanceStoreError where error.code == .instanceNotFound {
+            return  // another host took it and finished it meanwhile
         } catch let error as InstanceStoreError where error.code == .instanceQuarantined {
             // The claim faulted it (it kept stopping its hosts); the entry stays, settled with it.
             report(.faulted(instance: id.uuidString, reason: error.message))
         }
     }
+
+    /// Loads an instance another host holds, again and again as `instanceLockedRetry` says,
+    /// until it loads, the entry is no longer pending (its holder applied it), the policy gives
+    /// up, or the host stops. At most one such retry runs per instance.
+    private func retryLocked(_ id: UUID, for entry: InboxEntry) {
+        let policy = options.instanceLockedRetry
+        guard policy != .noRetry, lockedRetries[id] == nil else { return }
+        lockedRetries[id] = Task {
+            var attempt = 0
+            var elapsed = Duration.zero
+            while let wait = policy.delay(beforeAttempt: attempt + 1, elapsed: elapsed) {
+                attempt += 1
+                elapsed += wait
+                guard (try? await Task.sleep(for: wait)) != nil, await self.retryLoad(id, for: entry) else { break }
+            }
+            await self.endRetry(id)
+        }
+    }
+
+    /// One retry of ``retryLocked(_:for:)``; whether to go on.
+    private func retryLoad(_ id: UUID, for entry: InboxEntry) async -> Bool {
+        guard let owner, !stopping, loaded[id] == nil,
+            (try? await store.inboxEntry(entry.id))?.state == .pending
+        else { return false }
+        HostMetrics.lockedInstanceRetry()
+        do {
+            let record = try await store.loadInstance(id, owner: owner.id)
+            _ = await host(record)
+            return false
+        } catch let error as InstanceStoreError where error.code == .instanceLocked {
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private func endRetry(_ id: UUID) { lockedRetries[id] = nil }
 
     /// One round of runnable-instance detection: loads every runnable instance of the hosted
     /// definitions (up to the concurrency limit) and returns when the next round is due.

@@ -173,6 +173,34 @@ import Testing
         await second.stop()
         await store.close()
     }
+
+    /// With a locked-instance retry policy, a host whose message found the instance held by
+    /// another host loads it once that host lets it go, and applies the message itself. Neither
+    /// host polls its inbox or runs detection here, so only the retry can apply it.
+    @Test func aLockedInstanceIsRetriedAsThePolicySays() async throws {
+        let store = try await store()
+        let definitions = [Self.approval(timeout: "PT1H")]
+        let first = host(store, definitions, unload: .seconds(60), id: "first")
+        var options = HostOptions(hostID: "second", timeToUnload: .seconds(60))
+        options.instanceLockedRetry = .basicRetry(interval: .milliseconds(100), timeout: .seconds(20))
+        let events = Recorder()
+        let second = WorkflowHost(store: store, catalog: DefinitionCatalog(definitions), options: options) {
+            events.record($0)
+        }
+        try await first.start(background: false)
+        try await second.start(background: false)
+        let id = try await first.send(operation: "submit", body: ["orderId": 1]).entry.instanceID
+        try await eventually { try await store.readInstance(id).version >= 2 }
+        let entry = try await second.deliver(to: id, operation: "approve", body: ["orderId": 1])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await store.inboxEntry(entry.id)?.state == .pending)
+        await first.stop()  // saves and unlocks it
+        try await eventually { try await store.inboxEntry(entry.id)?.state == .applied }
+        #expect(events.contains { if case .loaded(id.uuidString) = $0 { true } else { false } })
+        #expect(try await store.readInstance(id).status == .completed)
+        await second.stop()
+        await store.close()
+    }
 }
 
 extension HostTests {

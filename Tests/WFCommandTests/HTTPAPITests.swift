@@ -267,11 +267,22 @@ import Testing
         let started = try await host.call("POST", "/v1/instances", #"{"definition": "latecomer"}"#)
         #expect(started.status == 201)
         let id = try #require(started.json["id"]?.stringValue)
-        let sent = try await host.call(
-            "POST", "/v1/instances/\(id)/messages?wait=completed", #"{"operation": "ping", "body": {"n": 5}}"#)
-        #expect(sent.status == 200)
-        #expect(sent.json["instance"]?["status"] == .string("completed"))
-        #expect(sent.json["instance"]?["variables"]?["got"]?["n"] == .number(5))
+        let accepted = try await host.call(
+            "POST", "/v1/instances/\(id)/messages?wait=accepted", #"{"operation": "ping", "body": {"n": 5}}"#)
+        #expect(accepted.status == 200 && accepted.json["entry"]?["state"] == .string("pending"))
+        // It waits in the inbox, which /metrics shows.
+        let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: host.base + "/metrics")))
+        let metrics = String(decoding: data, as: UTF8.self)
+        #expect(metrics.contains("steadfast_inbox_pending 1"), "\(metrics)")
+        #expect(metrics.contains("steadfast_inbox_oldest_age_seconds "), "\(metrics)")
+        let deadline = ContinuousClock.now + .seconds(20)
+        var shown = try await host.call("GET", "/v1/instances/\(id)")
+        while shown.json["status"] != .string("completed"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            shown = try await host.call("GET", "/v1/instances/\(id)")
+        }
+        #expect(shown.json["status"] == .string("completed"))
+        #expect(shown.json["variables"]?["got"]?["n"] == .number(5))
     }
 
     /// Retries of a start with one `Idempotency-Key`, one after another or at once, start one

@@ -6,6 +6,7 @@ import Testing
 enum MessageCases {
     @Sendable static func consumedOnce(_ fixture: ContractFixture) async throws {
         let store = try await fixture.openStore()
+        #expect(try await store.inboxBacklog() == InboxBacklog(pending: 0, oldestEnqueuedAt: nil))
         let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(60))
         let key = InstanceKey(name: "orderId", jsonValue: "42")
         let id = try await fixture.createUnlocked(
@@ -19,6 +20,7 @@ enum MessageCases {
         #expect(first.instanceID == id && second.instanceID == id)
         #expect(second.enqueuedAt == fixture.clock.now)
         #expect(try await store.inbox(for: id, pendingOnly: true) == [first, second])
+        #expect(try await store.inboxBacklog() == InboxBacklog(pending: 2, oldestEnqueuedAt: first.enqueuedAt))
 
         let loaded = try await store.loadInstance(id, owner: owner.id)
         #expect(loaded.inbox == [first, second])
@@ -34,6 +36,7 @@ enum MessageCases {
             )
         )
         #expect(try await store.inbox(for: id, pendingOnly: true) == [second])
+        #expect(try await store.inboxBacklog() == InboxBacklog(pending: 1, oldestEnqueuedAt: second.enqueuedAt))
 
         // Consuming it again fails and saves nothing: the message is applied exactly once.
         await expectStoreError(.messageNotFound) {

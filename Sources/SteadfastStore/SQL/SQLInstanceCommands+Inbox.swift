@@ -80,6 +80,18 @@ extension SQLInstanceCommands {
         ).map(Self.inboxEntry)
     }
 
+    /// The count of pending entries and the enqueue time of the oldest (the lowest id).
+    public func inboxBacklog(on db: any SQLConnection) throws -> InboxBacklog {
+        let row = try db.queryFirst(
+            """
+            SELECT count(*), (SELECT enqueued_at FROM inbox WHERE state = 'pending' ORDER BY id LIMIT 1)
+            FROM inbox WHERE state = 'pending'
+            """, [])
+        guard let row else { return InboxBacklog(pending: 0, oldestEnqueuedAt: nil) }
+        return InboxBacklog(
+            pending: Int(try row.int(0)), oldestEnqueuedAt: row.isNull(1) ? nil : StoreTime.date(try row.int(1)))
+    }
+
     /// Marks inbox entries applied, rejected or poison as part of a save; each must be pending
     /// for `id`.
     func settleInbox(

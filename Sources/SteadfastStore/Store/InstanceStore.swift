@@ -28,6 +28,9 @@ public protocol InstanceStoreReader: Sendable {
     /// first: how a host learns, cheaply and often, what arrived for the instances it holds.
     func pendingInbox(lockedBy owner: UUID, after: Int64) async throws -> [InboxEntry]
 
+    /// How many inbox entries wait, in the whole store, and when the oldest was stored.
+    func inboxBacklog() async throws -> InboxBacklog
+
     /// The store's completion action (a setting recorded in the store).
     func completionAction() async throws -> InstanceCompletionAction
 
@@ -47,6 +50,19 @@ public protocol InstanceStoreReader: Sendable {
 extension InstanceStoreReader {
     public func waitForChange(since token: Int64, timeout: Duration) async {
         try? await Task.sleep(for: timeout)
+    }
+}
+
+/// The store's waiting inbox entries (for metrics).
+public struct InboxBacklog: Sendable, Hashable {
+    /// Entries not yet applied, rejected or set aside.
+    public var pending: Int
+    /// When the oldest of them was stored; nil when none wait.
+    public var oldestEnqueuedAt: Date?
+
+    public init(pending: Int, oldestEnqueuedAt: Date?) {
+        self.pending = pending
+        self.oldestEnqueuedAt = oldestEnqueuedAt
     }
 }
 

@@ -148,6 +148,10 @@ extension SQLBackedStore {
         try await read { commands, db in try commands.pendingInbox(lockedBy: owner, after: after, on: db) }
     }
 
+    public func inboxBacklog() async throws -> InboxBacklog {
+        try await read { commands, db in try commands.inboxBacklog(on: db) }
+    }
+
     public func completionAction() async throws -> InstanceCompletionAction {
         try await read { commands, db in try commands.completionAction(on: db) }
     }
