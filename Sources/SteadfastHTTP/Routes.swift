@@ -19,15 +19,35 @@ public struct Routes: Sendable {
     let reader: RequestReader
     let metrics: PrometheusCollectorRegistry
 
-    /// Every route, as `Schemas/openapi.json` names it (a test checks that they agree); only
-    /// these can be registered.
-    public static let table: [(method: String, path: String)] =
+    /// A route: its method, its path template, and the query and header parameters it reads.
+    public struct Route: Sendable, Hashable {
+        public var method: String
+        public var path: String
+        public var query: [String] = []
+        public var headers: [String] = []
+    }
+
+    /// Every route with its parameters, as `Schemas/openapi.json` names them (a test checks that
+    /// they agree); only these can be registered, and a request with a query parameter its route
+    /// does not read is refused (400), so a misspelt filter is never silently ignored.
+    public static let table: [Route] =
         [
-            ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/v1/definitions"),
-            ("GET", "/v1/instances"), ("POST", "/v1/instances"),
-            ("GET", "/v1/instances/{id}"), ("DELETE", "/v1/instances/{id}"), ("GET", "/v1/instances/{id}/inbox"),
-            ("POST", "/v1/instances/{id}/messages"), ("POST", "/v1/messages"), ("POST", "/v1/purge"),
-        ] + commands.map { ("POST", "/v1/instances/{id}/\($0)") }
+            Route(method: "GET", path: "/healthz"), Route(method: "GET", path: "/readyz"),
+            Route(method: "GET", path: "/metrics"), Route(method: "GET", path: "/v1/definitions"),
+            Route(
+                method: "GET", path: "/v1/instances",
+                query: [
+                    "status", "definition", "key", "property", "updatedAfter", "updatedBefore", "limit", "continuation",
+                ]),
+            Route(method: "POST", path: "/v1/instances", headers: ["Idempotency-Key"]),
+            Route(method: "GET", path: "/v1/instances/{id}"), Route(method: "DELETE", path: "/v1/instances/{id}"),
+            Route(method: "GET", path: "/v1/instances/{id}/inbox"),
+            Route(method: "POST", path: "/v1/instances/{id}/messages", query: waitParameters),
+            Route(method: "POST", path: "/v1/messages", query: waitParameters),
+            Route(method: "POST", path: "/v1/purge"),
+        ] + commands.map { Route(method: "POST", path: "/v1/instances/{id}/\($0)", query: waitParameters) }
+
+    static let waitParameters = ["wait", "timeout"]
 
     static let commands = ["suspend", "unsuspend", "terminate", "cancel", "abandon"]
 
@@ -36,15 +56,16 @@ public struct Routes: Sendable {
             _ method: HTTPRequest.Method, _ path: String,
             _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
         ) {
-            precondition(
-                Self.table.contains { $0.method == method.rawValue && $0.path == path },
-                "\(method) \(path) is not in Routes.table, so not in Schemas/openapi.json")
+            guard let route = Self.table.first(where: { $0.method == method.rawValue && $0.path == path }) else {
+                preconditionFailure("\(method) \(path) is not in Routes.table, so not in Schemas/openapi.json")
+            }
             router.on(RouterPath(path.replacingOccurrences(of: "{id}", with: ":id")), method: method) {
                 request, context in
                 let began = ContinuousClock.now
                 var status = 500
                 defer { Self.count(method, path, status: status, after: ContinuousClock.now - began) }
                 do {
+                    try Self.checkQuery(request, route)
                     let response = try await handler(request, context)
                     status = response.status.code
                     return response
@@ -133,6 +154,17 @@ public struct Routes: Sendable {
         metrics.makeGauge(
             name: "steadfast_inbox_oldest_age_seconds", help: "How long the oldest waiting inbox entry has waited"
         ).set(age)
+    }
+
+    /// Refuses a query parameter the route does not read.
+    private static func checkQuery(_ request: Request, _ route: Route) throws(APIError) {
+        for (name, _) in request.uri.queryParameters where !route.query.contains(String(name)) {
+            let known = route.query.isEmpty ? "none" : route.query.joined(separator: ", ")
+            throw APIError(
+                .invalidInput,
+                "\(route.method) \(route.path) has no query parameter '\(name)' (it takes: \(known)); see "
+                    + "Schemas/openapi.json")
+        }
     }
 
     // MARK: Instances

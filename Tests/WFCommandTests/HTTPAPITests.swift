@@ -2,6 +2,7 @@ import Foundation
 import SteadfastCore
 import SteadfastHTTP
 import SteadfastStore
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -33,6 +34,8 @@ import Testing
         let process: Process
         let stderr: URL
         let base: String
+        /// Every call made through ``call(_:_:_:token:headers:)``, for ``expectConformance()``.
+        let exchanges = Mutex<[JSONValue]>([])
 
         init(
             _ fixture: StoreFixture, hostID: String, definitions: [String: String], token: String? = nil,
@@ -88,7 +91,43 @@ import Testing
             _ method: String, _ path: String, _ body: String? = nil, token: String? = nil,
             headers: [String: String] = [:]
         ) async throws -> (status: Int, json: JSONValue, headers: [String: String]) {
-            try await Self.call(method, base + path, body.map { Data($0.utf8) }, token: token, headers: headers)
+            let answer = try await Self.call(
+                method, base + path, body.map { Data($0.utf8) }, token: token, headers: headers)
+            let url = try #require(URLComponents(string: base + path))
+            var query: [String: JSONValue] = [:]
+            for item in url.queryItems ?? [] { query[item.name] = .string(item.value ?? "") }
+            let exchange: JSONValue = .object([
+                "method": .string(method), "path": .string(url.path), "query": .object(query),
+                "headers": .object(headers.mapValues(JSONValue.string)),
+                "requestBody": body.map { (try? JSONValue.parse($0, what: "")) ?? .string($0) } ?? .null,
+                "status": .number(Double(answer.status)), "contentType": .string(answer.headers["content-type"] ?? ""),
+                "responseHeaders": .object(answer.headers.mapValues(JSONValue.string)), "responseBody": answer.json,
+            ])
+            exchanges.withLock { $0.append(exchange) }
+            return answer
+        }
+
+        /// Checks every call made so far against `Schemas/openapi.json` (`scripts/openapi-conformance`):
+        /// each route, parameter, status, response body and header is as the document says.
+        func expectConformance(sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            let file = stderr.deletingPathExtension().appendingPathExtension("exchanges.json")
+            try Data(JSONValue.array(exchanges.withLock { $0 }).jsonText.utf8).write(to: file)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", root.appendingPathComponent("scripts/openapi-conformance").path,
+                root.appendingPathComponent("Schemas/openapi.json").path, file.path,
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(
+                process.terminationStatus == 0 && text.hasPrefix("conforms"), "\(text)", sourceLocation: sourceLocation)
         }
 
         static func call(
@@ -103,11 +142,18 @@ import Testing
             for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
             let (data, response) = try await URLSession.shared.data(for: request)
             let http = try #require(response as? HTTPURLResponse)
-            let json = data.isEmpty ? JSONValue.null : try JSONValue.parse(data, what: "the response to \(url)")
             var fields: [String: String] = [:]
             for case (let name as String, let value as String) in http.allHeaderFields {
                 fields[name.lowercased()] = value
             }
+            let json =
+                if data.isEmpty {
+                    JSONValue.null
+                } else if fields["content-type"]?.hasPrefix("application/json") ?? false {
+                    try JSONValue.parse(data, what: "the response to \(url)")
+                } else {
+                    JSONValue.string(String(decoding: data, as: UTF8.self))
+                }
             return (http.statusCode, json, fields)
         }
     }
@@ -131,12 +177,49 @@ import Testing
         return routes
     }
 
+    /// `Schemas/openapi.json`'s query and header parameters of each route ("METHOD path").
+    static func documentedParameters() throws -> [String: (query: Set<String>, headers: Set<String>)] {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas/openapi.json")
+        let document = try JSONValue.parse(try Data(contentsOf: file), what: "Schemas/openapi.json")
+        func resolve(_ value: JSONValue) -> JSONValue {
+            guard let reference = value["$ref"]?.stringValue else { return value }
+            return reference.dropFirst(2).split(separator: "/").reduce(document) { $0[String($1)] ?? .null }
+        }
+        var result: [String: (query: Set<String>, headers: Set<String>)] = [:]
+        guard case .object(let paths)? = document["paths"] else { return result }
+        for (path, operations) in paths {
+            guard case .object(let methods) = operations else { continue }
+            for (method, operation) in methods {
+                var entry = (query: Set<String>(), headers: Set<String>())
+                for parameter in operation["parameters"]?.arrayValue ?? [] {
+                    let parameter = resolve(parameter)
+                    guard let name = parameter["name"]?.stringValue else { continue }
+                    switch parameter["in"]?.stringValue {
+                    case "query": entry.query.insert(name)
+                    case "header": entry.headers.insert(name)
+                    default: break
+                    }
+                }
+                result["\(method.uppercased()) \(path)"] = entry
+            }
+        }
+        return result
+    }
+
     /// The document and the server name the same routes: the server registers only routes of
     /// its table, the table is the document's, and each documented route answers (with
     /// anything but `no-route`) on a running server.
     @Test func theOpenAPIDocumentAndTheServerHaveTheSameRoutes() async throws {
         let documented = try Self.documentedRoutes()
         #expect(Set(Routes.table.map { "\($0.method) \($0.path)" }) == documented)
+        // Each route reads the query and header parameters the document declares for it.
+        let parameters = try Self.documentedParameters()
+        for route in Routes.table {
+            let name = "\(route.method) \(route.path)"
+            #expect(Set(route.query) == parameters[name]?.query ?? [], "\(name): query parameters")
+            #expect(Set(route.headers) == parameters[name]?.headers ?? [], "\(name): header parameters")
+        }
         let fixture = try await StoreFixture()
         defer { Task { await fixture.destroy() } }
         let host = try await HTTPHost(fixture, hostID: "api", definitions: ["order": try Self.orderApproval()])
@@ -154,6 +237,10 @@ import Testing
         }
         #expect(
             try await host.call("GET", "/v1/instances/00000000/nothing").json["error"]?["code"] == .string("no-route"))
+        // A parameter the route does not read is refused, not ignored.
+        let misspelt = try await host.call("GET", "/v1/instances?stauts=idle")
+        #expect(misspelt.status == 400 && misspelt.json["error"]?["code"] == .string("invalid-input"))
+        try host.expectConformance()
     }
 
     /// The document is valid OpenAPI 3.1 (checked with Python's `openapi-spec-validator`, an
@@ -236,6 +323,7 @@ import Testing
         #expect(
             mine.allSatisfy { $0["definition"] == .string("order-approval") && $0["host"] == .string("api") },
             "\(mine)")
+        try host.expectConformance()
     }
 
     @Test func anOrderNobodyApprovesExpires() async throws {
@@ -257,6 +345,7 @@ import Testing
         #expect(shown.json["variables"]?["status"] == .string("expired"))
         let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: host.base + "/metrics")))
         #expect(String(decoding: data, as: UTF8.self).contains("steadfast_timer_lateness_seconds_count 1"))
+        try host.expectConformance()
     }
 
     @Test func aMessageSentBeforeItsReceiveOpensIsAppliedWhenItOpens() async throws {
@@ -283,6 +372,7 @@ import Testing
         }
         #expect(shown.json["status"] == .string("completed"))
         #expect(shown.json["variables"]?["got"]?["n"] == .number(5))
+        try host.expectConformance()
     }
 
     /// Retries of a start with one `Idempotency-Key`, one after another or at once, start one
@@ -320,6 +410,7 @@ import Testing
         #expect(ids.count == 1 && ids.first! != nil && ids.first! != id, "\(ids)")
         let listed = try await host.call("GET", "/v1/instances?definition=latecomer")
         #expect(listed.json["instances"]?.arrayValue?.count == 3)
+        try host.expectConformance()
     }
 
     @Test func suspendTerminateAndPurge() async throws {
@@ -358,6 +449,7 @@ import Testing
         let deleted = try await host.call("DELETE", "/v1/instances/\(ids[0])")
         #expect(deleted.status == 200)
         #expect(try await host.call("GET", "/v1/instances").json["instances"]?.arrayValue?.isEmpty == true)
+        try host.expectConformance()
     }
 
     /// SIGTERM while a request waits: the server stops accepting, the request finishes (the
@@ -408,6 +500,7 @@ import Testing
         let big = "{\"operation\": \"submit\", \"body\": \"" + String(repeating: "a", count: 1 << 20) + "\"}"
         try await expectError("POST", "/v1/messages", big, 413, "payload-too-large")
         #expect(try await host.call("GET", "/v1/instances").json["instances"]?.arrayValue?.isEmpty == true)
+        try host.expectConformance()
     }
 
     @Test func aTokenGuardsEveryRouteButHealthz() async throws {
@@ -423,6 +516,7 @@ import Testing
         #expect(try await host.call("GET", "/readyz", token: "s3cret").status == 200)
         let definitions = try await host.call("GET", "/v1/definitions", token: "s3cret")
         #expect(definitions.status == 200 && definitions.json[0]?["name"] == .string("order-approval"))
+        try host.expectConformance()
     }
 
     @Test func aPublicAddressWithoutATokenIsRefused() async throws {
