@@ -11,9 +11,10 @@ import Synchronization
 public final class HostSession: Sendable {
     public let host: WorkflowHost
     private let box: FinishedBox
-    /// Counts the host's events (a save, an unload, an instance finished): a wait on this host
-    /// looks at the store again at once instead of at its next poll.
-    public let changes = ChangeSignal()
+    /// Counts the host's events (a save, an unload, an instance finished), keyed by instance id:
+    /// a wait on this host looks at the store again as soon as its instance changes, instead of
+    /// at its next poll (and not at every other instance's change).
+    public let changes = ChangeSignal(buckets: 256)
 
     /// The host logs its events to `logger`; `onEvent` sees every one too (to wait for one).
     public init(
@@ -31,7 +32,7 @@ public final class HostSession: Sendable {
                     box.record(uuid, state)
                 }
                 onEvent(event)
-                changes.signal()
+                changes.signal(event.logEntry.instance)
             }, logger: logger, clock: clock)
         self.box = box
     }

@@ -277,7 +277,7 @@ public struct WorkflowService: Sendable {
         // wait on the host that runs the instance looks again at each of its events.
         var interval = min(pollInterval, .milliseconds(1))
         while true {
-            let token = session?.changes.count
+            let token = session?.changes.count(of: id.uuidString)
             // The instance first, then the entry: the entry read is then at least as new as the
             // instance read, so an entry seen pending is never paired with the state its
             // applying save produced.
@@ -325,7 +325,7 @@ public struct WorkflowService: Sendable {
                             + "(inbox entry \(entry.id)) and is applied when a host runs the instance")
             }
             if let session, let token {
-                await session.changes.wait(after: token, timeout: pollInterval)
+                await session.changes.wait(after: token, for: id.uuidString, timeout: pollInterval)
                 try stopIfCancelled()
             } else {
                 try await pause(interval)
