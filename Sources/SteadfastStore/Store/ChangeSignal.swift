@@ -58,14 +58,22 @@ public final class ChangeSignal: Sendable {
         for waiter in woken { waiter.resume() }
     }
 
-    /// Returns once the count of `key` differs from `token`, or after `timeout`.
-    public func wait(after token: Int64, for key: AnyHashable? = nil, timeout: Duration) async {
+    /// Returns once the count of `key` differs from `token` (true), or after `timeout` (false).
+    @discardableResult
+    public func wait(after token: Int64, for key: AnyHashable? = nil, timeout: Duration) async -> Bool {
         let index = bucket(of: key)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
-            group.addTask { await self.change(after: token, in: index) }
-            await group.next()
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            group.addTask {
+                await self.change(after: token, in: index)
+                return true
+            }
+            let changed = await group.next() ?? false
             group.cancelAll()
+            return changed
         }
     }
 
