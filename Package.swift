@@ -50,7 +50,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "SteadfastStore",
-            dependencies: ["SteadfastCore", "CZlib", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "SteadfastCore", "CZlib", .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "SteadfastSQLite",

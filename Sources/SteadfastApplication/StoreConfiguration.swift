@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SteadfastPostgres
 import SteadfastSQLite
 import SteadfastStore
@@ -27,6 +28,8 @@ public struct StoreConfiguration: Sendable {
     /// The largest serialized state, in bytes, the store writes or reads.
     public var maxStateSize: Int
     public var clock: StoreClock
+    /// Where the store logs lost and re-established connections (`wf serve`: its log).
+    public var logger = Logger(label: "steadfast.store", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The store URL used when none is given: `$STEADFAST_STORE`, else `sqlite:steadfast.db`.
     public static var defaultURL: String {
@@ -67,7 +70,7 @@ public struct StoreConfiguration: Sendable {
             }
             let options = InstanceStoreOptions(
                 encoding: StateEncodingOptions(encoding: encoding, compressionThreshold: compressionThreshold),
-                clock: clock, maxStateSize: maxStateSize, quarantineAfter: quarantineAfter)
+                clock: clock, maxStateSize: maxStateSize, quarantineAfter: quarantineAfter, logger: logger)
             switch location {
             case .postgres:
                 return try await PostgresInstanceStore(

@@ -58,13 +58,16 @@ public final class PostgresInstanceStore: SQLBackedStore {
         let writes = try Self.connect(
             conninfo, setup: setup, count: postgresOptions.writeConnections, location: location)
         let reads = try Self.connect(conninfo, setup: setup, count: postgresOptions.readConnections, location: location)
-        self.writer = SQLWorker(connections: writes, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres")
+        self.writer = SQLWorker(
+            connections: writes, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres",
+            logger: options.logger)
         self.reader = SQLWorker(
-            connections: reads, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres-read")
+            connections: reads, maxBatch: postgresOptions.maxBatchSize, name: "steadfast-postgres-read",
+            logger: options.logger)
         do {
             let clock = options.clock
             _ = try await writer.standalone { db in try PostgresSchema.migrate(db, now: clock()) }
-            self.listener = try PostgresListener(conninfo: conninfo)
+            self.listener = try PostgresListener(conninfo: conninfo, logger: options.logger)
         } catch {
             await writer.stopAndWait()
             await reader.stopAndWait()

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Logging
 import SteadfastStore
 import Synchronization
 
@@ -16,14 +17,16 @@ final class PostgresListener: Sendable {
     private let changes = ChangeSignal()
     private let stopping = Atomic(false)
     private let conninfo: String
+    private let logger: Logger
     /// The first connection, made by `init` (so a wrong connection string fails there) and
     /// handed to the thread. `nonisolated(unsafe)` is safe: only the listener thread uses it,
     /// and it starts after the initializer has set it.
     private nonisolated(unsafe) let initial: PostgresConnection
 
     /// Connects and starts listening (a connection error is thrown here, not later).
-    init(conninfo: String) throws {
+    init(conninfo: String, logger: Logger) throws {
         self.conninfo = conninfo
+        self.logger = logger
         self.initial = try Self.listeningConnection(conninfo)
         let thread = Thread { [self] in run(initial) }
         thread.name = "steadfast-postgres-listen"
@@ -54,13 +57,24 @@ final class PostgresListener: Sendable {
     /// Waits on the socket (a quarter second at a time, to notice `stop`), drains notifications.
     private func run(_ first: PostgresConnection) {
         var connection: PostgresConnection? = first
+        var lostAt: ContinuousClock.Instant?
         while !stopping.load(ordering: .relaxed) {
             guard let current = connection, let handle = current.connection, !current.isBroken else {
+                if lostAt == nil {
+                    lostAt = .now
+                    logger.warning(
+                        "lost the connection that listens for work notifications; polling goes on, reconnecting")
+                }
                 connection?.close()
                 connection = nil
                 Thread.sleep(forTimeInterval: 0.25)
                 connection = try? Self.listeningConnection(conninfo)
-                if connection != nil { signal() }
+                if connection != nil {
+                    signal()
+                    logger.notice(
+                        "listening for work notifications again (lost for \((lostAt ?? .now).duration(to: .now)))")
+                    lostAt = nil
+                }
                 continue
             }
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)

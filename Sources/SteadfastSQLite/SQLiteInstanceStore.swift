@@ -52,7 +52,7 @@ public final class SQLiteInstanceStore: SQLBackedStore {
         let connection = try SQLiteConnection(path: path)
         self.writer = SQLWorker(
             connections: [connection], maxBatch: sqliteOptions.maxBatchSize, name: "steadfast-sqlite \(location)",
-            begin: "BEGIN IMMEDIATE")
+            begin: "BEGIN IMMEDIATE", logger: options.logger)
         let setup = sqliteOptions
         let clock = options.clock
         do {
@@ -76,7 +76,7 @@ public final class SQLiteInstanceStore: SQLBackedStore {
             }
             self.reader = SQLWorker(
                 connections: [readConnection], maxBatch: sqliteOptions.maxBatchSize,
-                name: "steadfast-sqlite-read \(location)")
+                name: "steadfast-sqlite-read \(location)", logger: options.logger)
             do {
                 try await reader.standalone { db in
                     try Self.configure(db, setup)

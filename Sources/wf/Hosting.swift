@@ -360,8 +360,9 @@ struct Serve: AsyncParsableCommand {
         let logger = hostLogger
         let catalog = try await reportingErrors(json: json) { try definitions.load(logger: logger).catalog }
         let httpOptions = try await reportingErrors(json: json) { try httpServerOptions() }
-        try await withService(writeOptions.configure(storeOptions.configuration), json: json, mustExist: false) {
-            service in
+        var configuration = writeOptions.configure(storeOptions.configuration)
+        configuration.logger = logger
+        try await withService(configuration, json: json, mustExist: false) { service in
             let hosted = catalog.definitions.map { "\($0.name) v\($0.version)" }.joined(separator: ", ")
             try await serve(
                 service: service, catalog: catalog, options: options, http: httpOptions, logger: logger

@@ -53,6 +53,19 @@ struct ManyHostsTests {
         return counts
     }
 
+    /// The instances (their ids' first 8 characters) the hosts stopped working on unsaved.
+    static func letGo(_ hosts: [HostProcessTests.Serve]) -> Set<String> {
+        var prefixes = Set<String>()
+        for host in hosts {
+            let log = String(decoding: (try? Data(contentsOf: host.stderr)) ?? Data(), as: UTF8.self)
+            for line in log.split(separator: "\n") where line.contains("] stopped working on the instance") {
+                guard let open = line.firstIndex(of: "[") else { continue }
+                prefixes.insert(String(line[line.index(after: open)...].prefix(8)))
+            }
+        }
+        return prefixes
+    }
+
     @Test func threeHostsThousandInstancesOneKilledEveryInstanceCompletesOnce() async throws {
         let fixture = try await StoreFixture(.postgres)
         defer { Task { await fixture.destroy() } }
@@ -80,9 +93,12 @@ struct ManyHostsTests {
         #expect(stillSuspended > 0, "the suspensions were applied before the unsuspend was sent")
         try await Self.expectEachCompletedOnce(fixture, ids)
         // The surviving hosts ran each step at most once (a step the killed host ran without
-        // saving may run again there; one it saved never does: `done` would be 4).
+        // saving may run again there; one it saved never does: `done` would be 4) — unless a
+        // survivor itself let the instance go unsaved (its lock renewal came too late on a
+        // loaded machine, say), which it logs.
         let survivors = Self.stepCounts(Array(hosts.prefix(2)))
-        let twice = survivors.filter { $0.value > 1 }.keys
+        let letGo = Self.letGo(Array(hosts.prefix(2)))
+        let twice = survivors.filter { $0.value > 1 && !letGo.contains(String($0.key.dropFirst(3).prefix(8))) }.keys
         #expect(twice.isEmpty, "\(twice.count) steps ran twice on the surviving hosts, e.g. \(twice.prefix(3))")
         let lines = hosts.map { Self.stepCounts([$0]).count }
         #expect(lines.allSatisfy { $0 > 0 }, "each host ran steps: \(lines)")
@@ -148,6 +164,12 @@ struct ManyHostsTests {
         for host in hosts { await host.stop() }
         #expect(completed == ids.count, "\(completed) of \(ids.count) completed after the restart")
         try await Self.expectEachCompletedOnce(fixture, ids)
+        // Each host's log says it lost the database and got it back.
+        for host in hosts {
+            let log = String(decoding: (try? Data(contentsOf: host.stderr)) ?? Data(), as: UTF8.self)
+            #expect(log.contains("reconnected to the database"), "\(log.suffix(2000))")
+            #expect(log.contains("listening for work notifications again"), "\(log.suffix(2000))")
+        }
         await fixture.destroy()
     }
 }

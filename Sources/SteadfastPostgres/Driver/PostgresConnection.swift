@@ -75,11 +75,13 @@ final class PostgresConnection: SQLSession {
 
     var isBroken: Bool { handle.map { PQstatus($0) != CONNECTION_OK } ?? true }
 
-    func reconnectIfNeeded() throws {
-        guard isBroken else { return }
+    @discardableResult
+    func reconnectIfNeeded() throws -> Bool {
+        guard isBroken else { return false }
         close()
         handle = try Self.connect(conninfo)
         if let setup { try executeScript(setup) }
+        return true
     }
 
     var isInTransaction: Bool {

@@ -26,14 +26,17 @@ public protocol SQLSession: SQLConnection {
 
     /// Makes the connection usable again if it was lost (a server restarted); throws when it
     /// cannot. Called before a transaction starts, never inside one.
-    func reconnectIfNeeded() throws
+    /// Returns whether it had to connect again.
+    @discardableResult
+    func reconnectIfNeeded() throws -> Bool
 
     /// Releases the connection; later calls fail.
     func close()
 }
 
 extension SQLSession {
-    public func reconnectIfNeeded() throws {}
+    @discardableResult
+    public func reconnectIfNeeded() throws -> Bool { false }
 
     /// Runs it at once (an embedded database has no round trips to save).
     public func deferStatement(_ sql: String) throws { try executeScript(sql) }

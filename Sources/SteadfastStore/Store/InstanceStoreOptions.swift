@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A source of the current time. Stores read time only through it, so tests can make locks
 /// expire and timers fall due without sleeping.
@@ -39,6 +40,9 @@ public struct InstanceStoreOptions: Sendable {
     public var expiredOwnerRetention: Duration
     /// How long an idempotency key of a create is kept (see ``CreateInstanceRequest/idempotency``).
     public var idempotencyKeyRetention: Duration
+    /// Where the store logs what a caller cannot see from its errors: connections lost and
+    /// re-established, notifications missed.
+    public var logger: Logger
 
     public init(
         encoding: StateEncodingOptions = StateEncodingOptions(),
@@ -46,7 +50,8 @@ public struct InstanceStoreOptions: Sendable {
         maxStateSize: Int = InstanceStoreOptions.defaultMaxStateSize,
         quarantineAfter: Int = InstanceStoreOptions.defaultQuarantineAfter,
         expiredOwnerRetention: Duration = .seconds(3600),
-        idempotencyKeyRetention: Duration = .seconds(24 * 3600)
+        idempotencyKeyRetention: Duration = .seconds(24 * 3600),
+        logger: Logger = Logger(label: "steadfast.store", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.encoding = encoding
         self.clock = clock
@@ -54,5 +59,6 @@ public struct InstanceStoreOptions: Sendable {
         self.quarantineAfter = quarantineAfter
         self.expiredOwnerRetention = expiredOwnerRetention
         self.idempotencyKeyRetention = idempotencyKeyRetention
+        self.logger = logger
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Metrics
 
 /// Runs every database call of a store on dedicated threads, one connection each, so blocking
@@ -36,9 +37,20 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     private let begin: String
     /// How often a job that lost a transient conflict is run again before its caller gets it.
     private static let conflictRetries = 5
+    /// Where lost and re-established connections are logged.
+    private let logger: Logger
+    /// When a failed reconnection was last logged (guarded by `condition`): once every 10 s
+    /// at most, however many jobs find the database gone.
+    private var reconnectFailureLoggedAt: ContinuousClock.Instant?
 
     /// Starts one thread per connection, all taking jobs from one queue.
-    public init(connections: [any SQLSession], maxBatch: Int, name: String, begin: String = "BEGIN") {
+    public init(
+        connections: [any SQLSession], maxBatch: Int, name: String, begin: String = "BEGIN",
+        logger: Logger = Logger(label: "steadfast.store", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        var logger = logger
+        logger[metadataKey: "store_worker"] = .string(name)
+        self.logger = logger
         precondition(!connections.isEmpty, "a SQLWorker needs at least one connection")
         self.maxBatch = max(1, maxBatch)
         self.threads = max(1, connections.count)
@@ -153,7 +165,7 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
 
     private func runStandalone(_ job: SQLJob, on connection: any SQLSession) {
         do {
-            try connection.reconnectIfNeeded()
+            try reconnectIfNeeded(connection)
         } catch {
             job.fail(error)
             return
@@ -166,9 +178,25 @@ public final class SQLWorker: @unchecked Sendable {  // safe: see the note above
     /// Starts a transaction: BEGIN (and, with `savepoint`, the first job's savepoint) go out
     /// with the first job's first statement. A lost connection is re-established first.
     private func beginTransaction(on connection: any SQLSession, savepoint: Bool = false) throws {
-        try connection.reconnectIfNeeded()
+        try reconnectIfNeeded(connection)
         try connection.deferStatement(begin)
         if savepoint { try connection.deferStatement("SAVEPOINT job") }
+    }
+
+    /// Connects again if the connection was lost, and logs it: the reconnection, or (once
+    /// every 10 s at most) why it failed.
+    private func reconnectIfNeeded(_ connection: any SQLSession) throws {
+        do {
+            if try connection.reconnectIfNeeded() { logger.notice("reconnected to the database after losing it") }
+        } catch {
+            let now = ContinuousClock.now
+            condition.lock()
+            let due = reconnectFailureLoggedAt.map { now - $0 >= .seconds(10) } ?? true
+            if due { reconnectFailureLoggedAt = now }
+            condition.unlock()
+            if due { logger.warning("cannot reach the database (retrying with each operation): \(error)") }
+            throw error
+        }
     }
 
     /// Whether a job that found the connection lost may run again on a new one: it was the
