@@ -148,12 +148,9 @@ public struct Routes: Sendable {
     /// oldest has waited (0 when none). A store that cannot be read leaves the last values.
     private func recordInboxBacklog() async {
         guard let backlog = try? await service.store.inboxBacklog() else { return }
-        metrics.makeGauge(name: "steadfast_inbox_pending", help: "Inbox entries (messages, commands) not yet applied")
-            .set(Double(backlog.pending))
+        Gauge(label: "steadfast_inbox_pending").record(backlog.pending)
         let age = backlog.oldestEnqueuedAt.map { max(0, Date().timeIntervalSince($0)) } ?? 0
-        metrics.makeGauge(
-            name: "steadfast_inbox_oldest_age_seconds", help: "How long the oldest waiting inbox entry has waited"
-        ).set(age)
+        Gauge(label: "steadfast_inbox_oldest_age_seconds").record(age)
     }
 
     /// Refuses a query parameter the route does not read.
