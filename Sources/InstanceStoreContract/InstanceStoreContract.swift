@@ -48,6 +48,7 @@ public struct InstanceStoreContract: Sendable {
         case loadRacingTheHoldersSave
         case mixedBatches
         case idempotentCreate
+        case history
 
         public var description: String { rawValue }
     }
@@ -107,6 +108,7 @@ public struct InstanceStoreContract: Sendable {
         case .concurrentSaveCompletionVersusEnqueue: ConcurrencyCases.concurrentSaveCompletionVersusEnqueue
         case .loadRacingTheHoldersSave: LoadVersusReleaseCases.loadRacingTheHoldersSave
         case .idempotentCreate: IdempotencyCases.createdOncePerKey
+        case .history: HistoryCases.recordedWithSaves
         }
     }
 }

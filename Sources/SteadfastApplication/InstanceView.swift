@@ -254,3 +254,42 @@ public struct InboxEntryView: Codable, Sendable, Hashable {
         settledAt = entry.settledAt.map(InstanceView.iso8601)
     }
 }
+
+/// One record of an instance's history, as every front end shows it.
+public struct HistoryEntryView: Codable, Sendable, Hashable {
+    /// The instance version the save that recorded it wrote (its revision).
+    public var version: Int64
+    /// Its order among that save's records.
+    public var ordinal: Int
+    public var at: String
+    /// `created`, `activity-started`, `bookmark-resumed`, `timer-fired`, `persisted`, `completed`, …
+    public var kind: String
+    /// The kind's fields (an activity's path, a message, a reason, the output, …).
+    public var detail: JSONValue
+
+    public init(_ record: HistoryRecord) {
+        version = record.version
+        ordinal = record.ordinal
+        at = InstanceView.iso8601(record.event.at)
+        kind = record.event.kind.rawValue
+        detail = .object(record.event.detail)
+    }
+
+    /// Where reading on continues after this record.
+    public var position: HistoryPosition { HistoryPosition(version: version, ordinal: ordinal) }
+
+    /// Whether this record ends the history (the instance completed, faulted, was terminated
+    /// or canceled).
+    public var isFinal: Bool { HistoryKind.final.contains(HistoryKind(rawValue: kind)) }
+
+    /// One line for people: `TIME  vN  kind  what`.
+    public var text: String {
+        let fields: String
+        if case .object(let values) = detail, !values.isEmpty {
+            fields = values.keys.sorted().map { key in "\(key) \(values[key]?.text ?? "")" }.joined(separator: ", ")
+        } else {
+            fields = ""
+        }
+        return "\(at)  v\(version)  \(kind)" + (fields.isEmpty ? "" : "  \(fields)")
+    }
+}

@@ -11,6 +11,8 @@ import SteadfastStore
 struct OperatorChange {
     private(set) var snapshot: InstanceSnapshot
     private(set) var applied: [Int64] = []
+    /// The history of what was applied (recorded whatever the hosts' tracking profile).
+    private(set) var history: [HistoryEvent] = []
     /// Whether a message that needs a host waits before the entries still to come.
     private var waitingForHost = false
 
@@ -22,8 +24,8 @@ struct OperatorChange {
             blockedReason: record.summary.blockedReason)
     }
 
-    /// Applies the entries it can, in order.
-    mutating func apply(_ entries: [InboxEntry]) {
+    /// Applies the entries it can, in order, at `now`.
+    mutating func apply(_ entries: [InboxEntry], now: Date) {
         for entry in entries where !snapshot.status.isFinal {
             switch entry.command {
             case .message(let operation, _):
@@ -33,8 +35,10 @@ struct OperatorChange {
                 waitingForHost = waitingForHost || takenNow
                 continue
             case .suspend where !waitingForHost:
+                if !snapshot.isSuspended { record(.suspended, entry, now) }
                 snapshot.isSuspended = true
             case .unsuspend where !waitingForHost:
+                if snapshot.isSuspended { record(.unsuspended, entry, now) }
                 snapshot.isSuspended = false
             case .suspend, .unsuspend:
                 continue
@@ -42,11 +46,19 @@ struct OperatorChange {
                 break  // no host holds it: nothing unsaved to discard
             case .terminate(let reason):
                 end(as: .terminated, reason: reason)
+                record(.terminated, entry, now, reason: reason)
             case .cancel(let reason):
                 end(as: .canceled, reason: reason)
+                record(.canceled, entry, now, reason: reason)
             }
             applied.append(entry.id)
         }
+    }
+
+    private mutating func record(_ kind: HistoryKind, _ entry: InboxEntry, _ now: Date, reason: String? = nil) {
+        var detail: [String: JSONValue] = ["entry": .number(Double(entry.id)), "host": "operator (no host held it)"]
+        if let reason { detail["reason"] = .string(reason) }
+        history.append(HistoryEvent(at: now, kind: kind, detail: detail))
     }
 
     private mutating func end(as status: InstanceStatus, reason: String) {

@@ -82,10 +82,21 @@ public struct WorkflowService: Sendable {
     }
 
     /// Everything sent to the instance that it still keeps, oldest first: applied commands and
-    /// messages (its history of commands), rejected ones with their reason, and what waits.
-    public func history(_ id: UUID) async throws(ApplicationError) -> [InboxEntryView] {
+    /// messages, rejected ones with their reason, and what waits.
+    public func inbox(_ id: UUID) async throws(ApplicationError) -> [InboxEntryView] {
         _ = try await show(id)
         return try await call { try await store.inbox(for: id, pendingOnly: false).map(InboxEntryView.init) }
+    }
+
+    /// The instance's history after `position` (nil: from its start), oldest first. It outlives
+    /// an instance the completion action deleted (for the store's retention); an id with
+    /// neither an instance nor history is `instance-not-found`.
+    public func history(
+        _ id: UUID, after position: HistoryPosition? = nil, limit: Int = 1000
+    ) async throws(ApplicationError) -> [HistoryEntryView] {
+        let records = try await call { try await store.history(of: id, after: position, limit: limit) }
+        if records.isEmpty && position == nil { _ = try await show(id) }
+        return records.map(HistoryEntryView.init)
     }
 
     // MARK: Control commands
@@ -130,12 +141,13 @@ public struct WorkflowService: Sendable {
         }
         let record = loaded.record
         var change = OperatorChange(record: record)
-        change.apply(loaded.inbox)
+        change.apply(loaded.inbox, now: clock())
         guard !change.applied.isEmpty else { return }  // deleting the owner releases the lock
         _ = try await store.save(
             SaveRequest(
                 instanceID: id, owner: owner, expectedVersion: record.version, snapshot: change.snapshot,
-                appliedEntryIDs: change.applied, lockAction: change.snapshot.status.isFinal ? .complete : .unlock))
+                appliedEntryIDs: change.applied, lockAction: change.snapshot.status.isFinal ? .complete : .unlock,
+                history: change.history))
     }
 
     // MARK: Messages

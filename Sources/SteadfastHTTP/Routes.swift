@@ -106,7 +106,7 @@ public struct Routes: Sendable {
         }
         add(.get, "/v1/instances/{id}/inbox") { _, context in
             let id = try await id(context)
-            return try JSONResponse.encode(try await service.history(id))
+            return try JSONResponse.encode(try await service.inbox(id))
         }
         add(.post, "/v1/instances/{id}/messages") { request, context in
             let fields = try await reader.object(request)

@@ -24,13 +24,16 @@ actor HostedInstance {
         case shutdown(reply: @Sendable () -> Void)
     }
 
+    /// `loaded`: it was loaded from the store (its history records the load), not just created.
     init(
-        id: UUID, instance: WorkflowInstance, version: Int64, suspended: Bool, host: WorkflowHost, options: HostOptions
+        id: UUID, instance: WorkflowInstance, version: Int64, suspended: Bool, host: WorkflowHost, options: HostOptions,
+        loaded: Bool = false
     ) {
         self.id = id
         self.definition = instance.definition.identity
         self.lifecycle = InstanceLifecycle(
-            instance: instance, version: version, suspended: suspended, options: options)
+            instance: instance, version: version, suspended: suspended, options: options,
+            loadedAt: loaded ? host.now : nil)
         self.host = host
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
         self.events = continuation
@@ -148,7 +151,8 @@ actor HostedInstance {
         do {
             let saved = try await host.save(
                 self, expectedVersion: lifecycle.version, snapshot: snapshot, applied: lifecycle.applied,
-                rejected: lifecycle.rejected, poison: lifecycle.poisoned, lockAction: lockAction)
+                rejected: lifecycle.rejected, poison: lifecycle.poisoned, lockAction: lockAction,
+                history: lifecycle.tracking.events)
             HostMetrics.saved("saved", after: ContinuousClock.now - began)
             // What follows a persist point runs only while the lease is safe, like any work.
             if lockAction == .keepLock, !(await waitForSafeLease()) { return .saveFailed }

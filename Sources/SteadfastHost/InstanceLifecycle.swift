@@ -92,12 +92,33 @@ struct InstanceLifecycle {
     private var refusals = 0
     private var afterSave: AfterSave?
     private let options: HostOptions
+    /// What happened since the last save, for the instance's history; the next save takes it.
+    private(set) var tracking: InstanceTracking
 
-    init(instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions) {
+    /// `loadedAt`: when the instance was loaded from the store (nil for one just created).
+    init(
+        instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions, loadedAt: Instant? = nil
+    ) {
+        var instance = instance
+        instance.tracing = options.tracking == .full
         self.instance = instance
         self.version = version
         self.suspended = suspended
         self.options = options
+        tracking = InstanceTracking(profile: options.tracking, hostID: options.hostID, state: instance.state)
+        if let loadedAt { tracking.record(.loaded, at: loadedAt, ["host": .string(options.hostID)]) }
+    }
+
+    /// Tracks what a run of the instance did, and passes its result on.
+    private mutating func tracked(_ result: RunResult, now: Instant) -> RunResult {
+        tracking.run(result, state: instance.state, now: now)
+        return result
+    }
+
+    /// Fires the due timers (tracked).
+    private mutating func fireDueTimers(now: Instant) -> RunResult {
+        tracking.timersFiring(instance.state, now: now)
+        return tracked(instance.resumeDueTimers(now: now), now: now)
     }
 
     /// What a save writes now; a `state-too-large` error when the state exceeds the engine's
@@ -109,23 +130,24 @@ struct InstanceLifecycle {
         switch event {
         case .wake(let entries):
             take(entries)
-            return advance(suspended ? instance.currentResult : instance.run(now: now), now: now)
+            return advance(suspended ? instance.currentResult : tracked(instance.run(now: now), now: now), now: now)
         case .timerFired:
             guard !suspended else { return [] }
-            return advance(instance.resumeDueTimers(now: now), now: now)
+            return advance(fireDueTimers(now: now), now: now)
         case .asyncCompleted(let call, let outcome):
             // A suspended instance records the result and runs on only when unsuspended.
             guard let result = try? instance.completeAsync(call: call, outcome: outcome, now: now, runOn: !suspended)
             else { return [] }
-            return advance(result, now: now)
+            return advance(tracked(result, now: now), now: now)
         case .idleTimeout(let persist, let eventGeneration):
             guard eventGeneration == generation, afterSave == nil else { return [] }
-            return save(persist ? .keepLock : .unlock, then: persist ? .then([]) : .unloaded)
+            return save(persist ? .keepLock : .unlock, then: persist ? .then([]) : .unloaded, now: now)
         case .shutdown:
             shuttingDown = true
-            return unloadForShutdown() ?? []
+            return unloadForShutdown(now: now) ?? []
         case .saved(let newVersion):
             version = newVersion
+            tracking.saved()
             applied = []
             rejected = [:]
             poisoned = [:]
@@ -133,8 +155,8 @@ struct InstanceLifecycle {
             afterSave = nil
             var actions: [Action] = [.persisted(version: newVersion)]
             switch next {
-            case .acknowledge?: actions += advance(instance.acknowledgePersist(now: now), now: now)
-            case .then(let more)?: actions += more + (unloadForShutdown() ?? [])
+            case .acknowledge?: actions += advance(tracked(instance.acknowledgePersist(now: now), now: now), now: now)
+            case .then(let more)?: actions += more + (unloadForShutdown(now: now) ?? [])
             case .unloaded?: actions += [.unloaded(nextTimer: instance.state.nextTimer), .drop]
             case .completed?: actions += [.finished(instance.state), .drop]
             case nil: break
@@ -145,6 +167,7 @@ struct InstanceLifecycle {
             dropped = true
             return [.cancelTimers, .drop]
         case .saveRefused(let reason):
+            tracking.saveRefused()
             refusals += 1
             switch refusals {
             case 1: _ = instance.fault("its state cannot be saved: \(reason)")
@@ -157,7 +180,7 @@ struct InstanceLifecycle {
                 dropped = true
                 return [.cancelTimers, .release(abandonEntry: nil), .drop]
             }
-            return [.cancelTimers] + save(.complete, then: .completed)
+            return [.cancelTimers] + save(.complete, then: .completed, now: now)
         }
     }
 
@@ -178,7 +201,7 @@ struct InstanceLifecycle {
                 && !result.status.isFinal
             {
                 // What follows a persist point runs only after a durable save.
-                return lines(of: result) + save(.keepLock, then: .acknowledge)
+                return lines(of: result) + save(.keepLock, then: .acknowledge, now: now)
             }
             if let step = applyNextEntry(now: now) {
                 result.append(step.result)
@@ -187,7 +210,7 @@ struct InstanceLifecycle {
             }
             if !suspended && !instance.state.status.isFinal && instance.state.timers.contains(where: { $0.due <= now })
             {
-                result.append(instance.resumeDueTimers(now: now))
+                result.append(fireDueTimers(now: now))
                 continue
             }
             return finish(result, now: now)
@@ -206,16 +229,18 @@ struct InstanceLifecycle {
             var rejection: Action?
             switch entry.command {
             case .suspend:
+                if !suspended { tracking.record(.suspended, at: now, ["entry": .number(Double(entry.id))]) }
                 suspended = true
             case .unsuspend:
                 if suspended {
                     suspended = false
-                    result = instance.run(now: now)
+                    tracking.record(.unsuspended, at: now, ["entry": .number(Double(entry.id))])
+                    result = tracked(instance.run(now: now), now: now)
                 }
             case .terminate(let reason):
-                result = instance.terminate(reason: reason)
+                result = tracked(instance.terminate(reason: reason), now: now)
             case .cancel(let reason):
-                result = instance.cancel(reason: reason)
+                result = tracked(instance.cancel(reason: reason), now: now)
             case .abandon:
                 continue  // handled before any entry is applied (see advance)
             case .message(let operation, let body):
@@ -232,7 +257,11 @@ struct InstanceLifecycle {
                     return (result, .rejected(entry: entry.id, reason: "poison: \(error.message)"))
                 }
                 do {
-                    result = try instance.resume(operation: operation, message: message, now: now)
+                    let resumed = try instance.resume(operation: operation, message: message, now: now)
+                    tracking.detail(
+                        .bookmarkResumed, at: now,
+                        ["operation": .string(operation), "entry": .number(Double(entry.id)), "message": message])
+                    result = tracked(resumed, now: now)
                 } catch {
                     rejected[entry.id] = error.message
                     rejection = .rejected(entry: entry.id, reason: error.message)
@@ -275,7 +304,7 @@ struct InstanceLifecycle {
     }
 
     private mutating func decide(_ result: RunResult, now: Instant) -> [Action] {
-        if result.status.isFinal { return save(.complete, then: .completed) }
+        if result.status.isFinal { return save(.complete, then: .completed, now: now) }
         var actions: [Action] = []
         if !result.asyncCalls.isEmpty { actions.append(.startAsync(result.asyncCalls)) }
         guard result.canPersist else {
@@ -286,15 +315,15 @@ struct InstanceLifecycle {
         if suspended {
             // Nothing runs while suspended, a persist point included: unload; unsuspending
             // loads it again and goes on from there.
-            return actions + save(.unlock, then: .unloaded)
+            return actions + save(.unlock, then: .unloaded, now: now)
         }
-        if result.persistRequested { return actions + save(.keepLock, then: .acknowledge) }
-        if let unload = unloadForShutdown() { return actions + unload }
+        if result.persistRequested { return actions + save(.keepLock, then: .acknowledge, now: now) }
+        if let unload = unloadForShutdown(now: now) { return actions + unload }
         // A timer due within the lookahead fires from memory: unloading the instance and
         // detecting it again would only make the timer late.
         let imminent = result.nextTimer.map { $0 <= now.adding(options.timerLookahead) }
         if result.status == .idle && options.timeToUnload == .zero && imminent != true {
-            return actions + save(.unlock, then: .unloaded)
+            return actions + save(.unlock, then: .unloaded, now: now)
         }
         var later: [Action] = []
         if result.status == .idle {
@@ -308,24 +337,25 @@ struct InstanceLifecycle {
         }
         // Entries applied since the last save are settled by a save right away.
         if !applied.isEmpty || !rejected.isEmpty || !poisoned.isEmpty {
-            return actions + save(.keepLock, then: .then(later))
+            return actions + save(.keepLock, then: .then(later), now: now)
         }
         return actions + later
     }
 
     /// Saving for a shutdown, once the instance can be saved; nil when not shutting down or not
     /// possible yet.
-    private mutating func unloadForShutdown() -> [Action]? {
+    private mutating func unloadForShutdown(now: Instant) -> [Action]? {
         guard shuttingDown, !dropped, afterSave == nil, instance.state.canPersist else { return nil }
         if instance.state.status.isFinal {
             dropped = true
             return [.cancelTimers, .drop]
         }
-        return [.cancelTimers] + save(.unlock, then: .unloaded)
+        return [.cancelTimers] + save(.unlock, then: .unloaded, now: now)
     }
 
-    private mutating func save(_ lockAction: SaveLockAction, then next: AfterSave) -> [Action] {
+    private mutating func save(_ lockAction: SaveLockAction, then next: AfterSave, now: Instant) -> [Action] {
         afterSave = next
+        tracking.saving(lockAction, state: instance.state, now: now)
         return [.save(lockAction)]
     }
 }

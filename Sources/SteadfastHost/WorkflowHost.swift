@@ -173,7 +173,7 @@ public actor WorkflowHost {
         ])
         let idempotency = idempotencyKey.map { IdempotencyKey(key: $0, requestHash: Fingerprint.of(request.jsonText)) }
         do {
-            let hosted = try await create(id: id, instance: instance, keys: [], idempotency: idempotency)
+            let hosted = try await create(id: id, instance: instance, keys: [], input: input, idempotency: idempotency)
             hosted.send(.wake([]))
             return (id, false)
         } catch let error as InstanceStoreError where error.code == .duplicateRequest {
@@ -428,7 +428,7 @@ public actor WorkflowHost {
     /// the store recovers, instead of staying locked to a host that no longer runs it.
     func save(
         _ instance: HostedInstance, expectedVersion: Int64, snapshot: InstanceSnapshot, applied: [Int64],
-        rejected: [Int64: String], poison: [Int64: String], lockAction: SaveLockAction
+        rejected: [Int64: String], poison: [Int64: String], lockAction: SaveLockAction, history: [HistoryEvent]
     ) async throws -> SaveResult {
         let id = instance.id
         guard let owner, owner.lockExpiresAt > now.date else {
@@ -440,7 +440,7 @@ public actor WorkflowHost {
                 SaveRequest(
                     instanceID: id, owner: owner.id, expectedVersion: expectedVersion, snapshot: snapshot,
                     appliedEntryIDs: applied, rejectedEntries: rejected, poisonEntries: poison,
-                    lockAction: lockAction))
+                    lockAction: lockAction, history: history))
             if lockAction != .keepLock { deregister(id, instance) }
             return result
         } catch let error as InstanceStoreError where error.code == .stateTooLarge {
@@ -528,7 +528,8 @@ public actor WorkflowHost {
     }
 
     private func create(
-        id: UUID, instance: WorkflowInstance, keys: Set<InstanceKey>, idempotency: IdempotencyKey? = nil
+        id: UUID, instance: WorkflowInstance, keys: Set<InstanceKey>, input: [String: JSONValue] = [:],
+        idempotency: IdempotencyKey? = nil
     ) async throws -> HostedInstance {
         guard let owner, !stopping else { throw HostError(.hostStopped, "the host is not started or is stopping") }
         guard loaded.count < options.maxConcurrentInstances else {
@@ -538,10 +539,17 @@ public actor WorkflowHost {
         }
         var snapshot = try instance.snapshot(suspended: false)
         snapshot.keys.formUnion(keys)
+        let history =
+            options.tracking == .off
+            ? []
+            : [
+                HistoryEvent(
+                    at: now.date, kind: .created, detail: ["input": .object(input), "host": .string(options.hostID)])
+            ]
         let record = try await store.createInstance(
             CreateInstanceRequest(
                 id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot,
-                idempotency: idempotency))
+                idempotency: idempotency, history: history))
         HostMetrics.started(instance.definition.identity)
         report(.started(instance: id.uuidString), definition: instance.definition.identity)
         let hosted = HostedInstance(
@@ -595,7 +603,7 @@ public actor WorkflowHost {
         }
         let hosted = HostedInstance(
             id: record.id, instance: instance, version: record.version, suspended: record.summary.isSuspended,
-            host: self, options: options)
+            host: self, options: options, loaded: true)
         loaded[record.id] = hosted
         report(.loaded(instance: record.id.uuidString), definition: stored)
         // One wake with the load's inbox and any entry the poll saw first, so they apply in order.
@@ -618,10 +626,14 @@ public actor WorkflowHost {
             fault: "cannot resume: \(reason)")
         snapshot.nextTimerAt = nil
         do {
+            let history =
+                options.tracking == .off
+                ? []
+                : [HistoryEvent(at: now.date, kind: .faulted, detail: ["fault": .string("cannot resume: \(reason)")])]
             _ = try await store.save(
                 SaveRequest(
                     instanceID: record.id, owner: owner.id, expectedVersion: record.version, snapshot: snapshot,
-                    lockAction: .unlock))
+                    lockAction: .unlock, history: history))
             report(.faulted(instance: record.id.uuidString, reason: reason), definition: record.summary.definition)
         } catch {
             report(
@@ -654,8 +666,16 @@ public actor WorkflowHost {
                 }
                 continue
             }
-            _ = await renew()
+            if await renew() { await pruneHistory() }
         }
+    }
+
+    /// Removes the history of instances that finished more than `historyRetention` ago, up to
+    /// 100 instances' worth per call (so a backlog drains over a few renewals, never in one big
+    /// transaction). A failure waits for the next renewal.
+    func pruneHistory() async {
+        let cutoff = now.adding(.zero - options.historyRetention)
+        _ = try? await store.pruneHistory(endedBefore: cutoff.date, limit: 100)
     }
 
     /// Renews the lock owner. When that fails and the lock may have expired, stops working on

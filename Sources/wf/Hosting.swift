@@ -45,6 +45,13 @@ struct HostingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The most instances loaded at once.")
     var maxInstances: Int = 1000
 
+    @Option(
+        help: ArgumentHelp(
+            "What each instance's history records (wf history): full (every activity, bookmark, timer and line), "
+                + "instance (created, saved, loaded, unloaded, commands, the end) or off.",
+            valueName: "full|instance|off"))
+    var tracking: TrackingProfile = .full
+
     @Flag(help: "Print the host's progress (loads, saves, unloads) on stderr.")
     var verbose = false
 
@@ -73,6 +80,7 @@ struct HostingOptions: ParsableArguments {
             hostLockRenewalPeriod: renewal, runnableInstancesDetectionPeriod: detection,
             maxConcurrentInstances: maxInstances)
         options.hostLockGrace = min(.seconds(30), options.hostLockRenewalPeriod)
+        options.tracking = tracking
         switch lockedRetry {
         case .noRetry: options.instanceLockedRetry = .noRetry
         case .basicRetry: options.instanceLockedRetry = .basicRetry()
@@ -87,6 +95,8 @@ struct HostingOptions: ParsableArguments {
         .wf(format: format, timestamps: timestamps, verbose: verbose)
     }
 }
+
+extension TrackingProfile: ExpressibleByArgument {}
 
 enum RetryOption: String, CaseIterable, ExpressibleByArgument {
     case noRetry, basicRetry, aggressiveRetry

@@ -117,8 +117,8 @@ struct Show: AsyncParsableCommand {
     }
 }
 
-/// `wf history ID`: what was sent to an instance, and what became of it.
-struct History: AsyncParsableCommand {
+/// `wf inbox ID`: what was sent to an instance, and what became of it.
+struct Inbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List what was sent to an instance (messages and control commands), oldest first.",
         discussion: "Applied entries, rejected ones with the reason, and what still waits in its inbox.")
@@ -126,19 +126,67 @@ struct History: AsyncParsableCommand {
     @OptionGroup var instance: InstanceOptions
 
     func run() async throws {
-        let entries = try await instance.withInstance { service, id in try await service.history(id) }
+        let entries = try await instance.withInstance { service, id in try await service.inbox(id) }
         if instance.output.json {
             try printJSON(entries)
         } else if entries.isEmpty {
             print("Nothing was sent to this instance.")
         } else {
-            let rows = entries.map { entry in
-                [
-                    String(entry.id), entry.enqueuedAt, entry.kind, entry.operation ?? entry.reason ?? "-",
-                    entry.state.rawValue + (entry.rejection.map { ": \($0)" } ?? ""),
-                ]
+            let rows = entries.map { entry -> [String] in
+                let state = entry.state.rawValue + (entry.rejection.map { ": \($0)" } ?? "")
+                return [String(entry.id), entry.enqueuedAt, entry.kind, entry.operation ?? entry.reason ?? "-", state]
             }
             print(renderTable(["ENTRY", "SENT", "KIND", "OPERATION/REASON", "STATE"], rows))
         }
+    }
+}
+
+/// `wf history ID`: the instance's timeline, as its hosts recorded it with their saves.
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print what happened to an instance, oldest first (its tracking records).",
+        discussion: """
+            Created (with its input), activities started and completed, bookmarks opened and resumed, timers set and \
+            fired, saves, loads and unloads (by which host), control commands, and how it ended — each written in the \
+            same transaction as the save that made it true. What is recorded follows the hosts' --tracking profile. \
+            The history outlives an instance the completion action deleted (give its whole id then). With --follow, \
+            new records are printed as they are saved until the instance ends (--json: one JSON object per line).
+            """)
+
+    @OptionGroup var instance: InstanceOptions
+    @Flag(help: "Keep printing new records until the instance completes, faults, or is terminated or canceled.")
+    var follow = false
+
+    func run() async throws {
+        let json = instance.output.json
+        try await instance.withInstance { service, id in
+            var records = try await service.history(id)
+            guard follow else {
+                if json {
+                    try printJSON(records)
+                } else if records.isEmpty {
+                    print("No history is recorded for this instance (its hosts run with --tracking off?).")
+                } else {
+                    for record in records { print(record.text) }
+                }
+                return
+            }
+            var position: HistoryPosition?
+            while true {
+                for record in records {
+                    print(json ? try jsonLine(record) : record.text)
+                    position = record.position
+                }
+                if records.last?.isFinal == true { return }
+                try await Task.sleep(for: .milliseconds(200))
+                records = try await service.history(id, after: position)
+            }
+        }
+    }
+
+    private func jsonLine(_ record: HistoryEntryView) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(record), as: UTF8.self)
     }
 }

@@ -25,16 +25,18 @@ import Testing
 
     @Test func suspendAndUnsuspendApplyInOrder() {
         var change = OperatorChange(record: Self.record())
-        change.apply([Self.entry(1, .suspend), Self.entry(2, .unsuspend), Self.entry(3, .suspend)])
+        change.apply([Self.entry(1, .suspend), Self.entry(2, .unsuspend), Self.entry(3, .suspend)], now: Date())
         #expect(change.applied == [1, 2, 3])
         #expect(change.snapshot.isSuspended)
+        #expect(change.history.map(\.kind) == [.suspended, .unsuspended, .suspended])
         #expect(change.snapshot.nextTimerAt == Date(timeIntervalSince1970: 100), "suspending keeps the timer")
     }
 
     @Test func aMessageItsReceiveTakesHoldsBackLaterSuspendsButNotAnEnd() {
         var change = OperatorChange(record: Self.record())
         let approve = InboxEntry.Command.message(operation: "approve", body: Data("{}".utf8))
-        change.apply([Self.entry(1, approve), Self.entry(2, .suspend), Self.entry(3, .terminate(reason: "stop"))])
+        change.apply(
+            [Self.entry(1, approve), Self.entry(2, .suspend), Self.entry(3, .terminate(reason: "stop"))], now: Date())
         #expect(change.applied == [3])
         #expect(change.snapshot.status == .terminated)
         #expect(change.snapshot.bookmarks.isEmpty && change.snapshot.nextTimerAt == nil)
@@ -44,13 +46,14 @@ import Testing
     @Test func aMessageNoReceiveTakesIsSkipped() {
         var change = OperatorChange(record: Self.record(bookmarks: ["submit"]))
         let approve = InboxEntry.Command.message(operation: "approve", body: Data("{}".utf8))
-        change.apply([Self.entry(1, approve), Self.entry(2, .suspend)])
+        change.apply([Self.entry(1, approve), Self.entry(2, .suspend)], now: Date())
         #expect(change.applied == [2])
         // While suspended, even a message its Receive takes waits; unsuspend then applies.
         var suspended = OperatorChange(record: Self.record(suspended: true))
-        suspended.apply([
-            Self.entry(1, .message(operation: "approve", body: Data())), Self.entry(2, .unsuspend),
-        ])
+        suspended.apply(
+            [
+                Self.entry(1, .message(operation: "approve", body: Data())), Self.entry(2, .unsuspend),
+            ], now: Date())
         #expect(suspended.applied == [2])
         #expect(!suspended.snapshot.isSuspended)
     }

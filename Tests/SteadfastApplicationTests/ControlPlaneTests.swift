@@ -124,7 +124,7 @@ import Testing
         #expect(outcome.entry.state == .applied)
         // Released without a save; it goes on from its last save on whichever host loads it next
         // (often this one again at once: it was saved at a persist point, so it has work).
-        #expect(try await service.history(id).map(\.kind) == ["message", "abandon"])
+        #expect(try await service.inbox(id).map(\.kind) == ["message", "abandon"])
         let after = try await hostStore.readInstance(id)
         #expect(after.version >= before.version && !after.status.isFinal)
         #expect(try InstanceState.decode(after.state).variables["orderId"] == 11)
@@ -150,7 +150,7 @@ import Testing
         // takes and applies it at once, without waiting for a detection period.
         _ = try await service.control(id, .unsuspend, wait: .applied, timeout: .seconds(5))
         try await eventually { try await hostStore.readInstance(id).status == .completed }
-        let history = try await service.history(id)
+        let history = try await service.inbox(id)
         #expect(history.map(\.kind) == ["message", "suspend", "message", "unsuspend"])
         #expect(history.allSatisfy { $0.state == .applied })
         await close([hostStore, service.store], [session])

@@ -219,11 +219,15 @@ struct WFCommandTests {
         let record = try await fixture.store.readInstance(id)
         #expect(record.status == .canceled)
         #expect(try InstanceState.decode(record.state).status == .canceled)
-        let history = try await fixture.wf("history", String(id.uuidString.prefix(8)), "--store", fixture.url, "--json")
-        let entries = try #require(try history.json() as? [[String: Any]], "\(history)")
+        let inbox = try await fixture.wf("inbox", String(id.uuidString.prefix(8)), "--store", fixture.url, "--json")
+        let entries = try #require(try inbox.json() as? [[String: Any]], "\(inbox)")
         #expect(entries.map { $0["kind"] as? String } == ["message", "cancel"])
         #expect(entries.map { $0["state"] as? String } == ["rejected", "applied"])
         #expect((entries[0]["rejection"] as? String)?.contains("canceled before this was applied") == true)
+        // Its history records the cancel, applied by the operator's command.
+        let history = try await fixture.wf("history", id.uuidString, "--store", fixture.url, "--json")
+        let records = try #require(try history.json() as? [[String: Any]], "\(history)")
+        #expect(records.last?["kind"] as? String == "canceled", "\(records)")
         await fixture.destroy()
     }
 
@@ -331,6 +335,7 @@ extension WFCommandTests {
             (["resume-bookmark", missing, "approve"] + store, "instance-not-found"),
             (["show", missing] + store, "instance-not-found"),
             (["history", missing] + store, "instance-not-found"),
+            (["inbox", missing] + store, "instance-not-found"),
             (["suspend", missing] + store, "instance-not-found"),
             (["unsuspend", missing] + store, "instance-not-found"),
             (["terminate", missing] + store, "instance-not-found"),

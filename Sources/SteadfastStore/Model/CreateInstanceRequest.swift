@@ -11,19 +11,23 @@ public struct CreateInstanceRequest: Sendable, Hashable {
     /// naming the instance the first one created (or `idempotencyKeyReused` when it asks for
     /// something else), for as long as the store keeps the key.
     public var idempotency: IdempotencyKey?
+    /// The first history records (version 1), in the create's transaction.
+    public var history: [HistoryEvent]
 
     public init(
         id: UUID = UUID(),
         owner: UUID,
         definition: DefinitionIdentity,
         snapshot: InstanceSnapshot,
-        idempotency: IdempotencyKey? = nil
+        idempotency: IdempotencyKey? = nil,
+        history: [HistoryEvent] = []
     ) {
         self.id = id
         self.owner = owner
         self.definition = definition
         self.snapshot = snapshot
         self.idempotency = idempotency
+        self.history = history
     }
 }
 

@@ -28,6 +28,9 @@ public struct SaveRequest: Sendable, Hashable {
     /// Pending messages whose body cannot be read, with the reason; marked poison.
     public var poisonEntries: [Int64: String]
     public var lockAction: SaveLockAction
+    /// What happened since the last save, recorded as this save's version in the same
+    /// transaction (kept even when the completion action deletes the instance).
+    public var history: [HistoryEvent]
 
     public init(
         instanceID: UUID,
@@ -37,7 +40,8 @@ public struct SaveRequest: Sendable, Hashable {
         appliedEntryIDs: [Int64] = [],
         rejectedEntries: [Int64: String] = [:],
         poisonEntries: [Int64: String] = [:],
-        lockAction: SaveLockAction = .keepLock
+        lockAction: SaveLockAction = .keepLock,
+        history: [HistoryEvent] = []
     ) {
         self.instanceID = instanceID
         self.owner = owner
@@ -47,6 +51,7 @@ public struct SaveRequest: Sendable, Hashable {
         self.rejectedEntries = rejectedEntries
         self.poisonEntries = poisonEntries
         self.lockAction = lockAction
+        self.history = history
     }
 }
 

@@ -14,6 +14,7 @@ extension SQLInstanceCommands {
                 of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
                 poison: request.poisonEntries, now: now, on: db)
             try replaceAttachments(of: id, with: snapshot, stored: stored, on: db)
+            try recordHistory(of: id, version: request.expectedVersion + 1, request.history, on: db)
             return SaveResult(
                 version: request.expectedVersion + 1, deleted: false,
                 rejectedEntries: request.rejectedEntries.count + request.poisonEntries.count)
@@ -35,6 +36,7 @@ extension SQLInstanceCommands {
         // may predate an enqueue that committed while the check waited for that lock.
         let rejected = try rejectPendingInbox(of: id, status: snapshot.status, now: now, on: db)
         let rejectedEntries = rejected + request.rejectedEntries.count + request.poisonEntries.count
+        try recordHistory(of: id, version: request.expectedVersion + 1, request.history, on: db)
         // A fault or a termination is never lost, and neither is an entry that was never applied
         // (rejected or poison, now or by an earlier save): only a clean end with nothing left
         // over is deleted under deleteAll.
@@ -116,8 +118,9 @@ extension SQLInstanceCommands {
                 [.integer(request.expectedVersion), .uuid(request.owner)]),
         ]
         let version = request.expectedVersion + 1
-        return SQLPipelined(statements: statements) { rows in
-            guard rows.count == 3, rows[1].isEmpty, rows[2].count == 1,
+        let history = [Self.historyInsert(of: id, version: version, request.history)].compactMap { $0 }
+        return SQLPipelined(statements: statements + history) { rows in
+            guard rows.count == 3 + history.count, rows[1].isEmpty, rows[2].count == 1,
                 let check = try? Self.validate(rows[0].first, of: request, now: now),
                 !check.leftOverInbox, check.completionAction == .deleteAll
             else { return nil }
@@ -193,6 +196,7 @@ extension SQLInstanceCommands {
             statements += Self.propertyInserts(of: id, snapshot.promotedProperties)
         }
         let version = request.expectedVersion + 1
+        if let history = Self.historyInsert(of: id, version: version, request.history) { statements.append(history) }
         return SQLPipelined(statements: statements) { rows in
             guard let row = rows.first?.first else { return nil }
             let stored = try StoredAttachments.read(row, from: 0)

@@ -31,6 +31,10 @@ public protocol InstanceStoreReader: Sendable {
     /// How many inbox entries wait, in the whole store, and when the oldest was stored.
     func inboxBacklog() async throws -> InboxBacklog
 
+    /// An instance's history after `position` (nil: from its start), oldest first, at most
+    /// `limit` records. It outlives an instance the completion action deleted.
+    func history(of id: UUID, after position: HistoryPosition?, limit: Int) async throws -> [HistoryRecord]
+
     /// The store's completion action (a setting recorded in the store).
     func completionAction() async throws -> InstanceCompletionAction
 
@@ -183,8 +187,13 @@ public protocol InstanceStore: InstanceStoreReader {
     /// The ids of the instances a purge with this filter would delete now.
     func purgeCandidates(_ filter: PurgeFilter) async throws -> [UUID]
 
-    /// Deletes every instance the filter selects that no live owner holds; returns how many.
+    /// Deletes every instance the filter selects that no live owner holds, with its history;
+    /// returns how many.
     func purgeInstances(_ filter: PurgeFilter) async throws -> Int
+
+    /// Deletes the history of up to `limit` instances whose history ended (they completed,
+    /// faulted, were terminated or canceled) before `cutoff`; returns how many.
+    func pruneHistory(endedBefore cutoff: Date, limit: Int) async throws -> Int
 
     /// Records the store's completion action; every process that finishes an instance uses it.
     func setCompletionAction(_ action: InstanceCompletionAction) async throws

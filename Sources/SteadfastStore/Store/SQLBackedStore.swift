@@ -114,6 +114,14 @@ extension SQLBackedStore {
         try await write { commands, db in try commands.purgeInstances(filter, on: db) }
     }
 
+    public func pruneHistory(endedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await write { commands, db in try commands.pruneHistory(endedBefore: cutoff, limit: limit, on: db) }
+    }
+
+    public func history(of id: UUID, after position: HistoryPosition?, limit: Int) async throws -> [HistoryRecord] {
+        try await read { commands, db in try commands.history(of: id, after: position, limit: limit, on: db) }
+    }
+
     public func setCompletionAction(_ action: InstanceCompletionAction) async throws {
         try await write { commands, db in try commands.setCompletionAction(action, on: db) }
     }

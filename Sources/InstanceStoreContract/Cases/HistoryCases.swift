@@ -1,0 +1,75 @@
+import Foundation
+import SteadfastCore
+import SteadfastStore
+import Testing
+
+enum HistoryCases {
+    static func event(_ kind: HistoryKind, _ fixture: ContractFixture, _ detail: [String: JSONValue] = [:])
+        -> HistoryEvent
+    {
+        HistoryEvent(at: fixture.clock.now, kind: kind, detail: detail)
+    }
+
+    /// History is written with the create and each save, in their transactions: a refused save
+    /// records nothing; it is read in order and by pages; it outlives an instance the completion
+    /// action deletes; a delete or purge removes it; retention removes only what ended before
+    /// its cut-off.
+    @Sendable static func recordedWithSaves(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore(completionAction: .deleteAll)
+        let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(3600))
+        let created = try await store.createInstance(
+            CreateInstanceRequest(
+                owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot(),
+                history: [event(.created, fixture, ["input": .object(["n": 1])]), event(.loaded, fixture)]))
+        let id = created.id
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: id, owner: owner.id, expectedVersion: 1, snapshot: ContractFixture.snapshot(),
+                history: [event(.line, fixture, ["text": "hello"]), event(.persisted, fixture)]))
+        // A refused save (a stale version) records nothing.
+        await expectStoreError(.versionConflict) {
+            try await store.save(
+                SaveRequest(
+                    instanceID: id, owner: owner.id, expectedVersion: 1, snapshot: ContractFixture.snapshot(),
+                    history: [event(.line, fixture, ["text": "never"])]))
+        }
+        fixture.clock.advance(by: .seconds(1))
+        let completion = try await store.save(
+            SaveRequest(
+                instanceID: id, owner: owner.id, expectedVersion: 2,
+                snapshot: ContractFixture.snapshot(status: .completed), lockAction: .complete,
+                history: [event(.completed, fixture, ["output": .object(["n": 2])])]))
+        #expect(completion.deleted)
+
+        let all = try await store.history(of: id, after: nil, limit: 100)
+        #expect(all.map(\.event.kind) == [.created, .loaded, .line, .persisted, .completed])
+        #expect(all.map(\.version) == [1, 1, 2, 2, 3])
+        #expect(all.map(\.ordinal) == [0, 1, 0, 1, 0])
+        #expect(all[0].event.detail["input"] == .object(["n": 1]))
+        #expect(all[2].event.detail["text"] == "hello")
+        #expect(all[4].event.at == fixture.clock.now)
+        let page = try await store.history(of: id, after: all[1].position, limit: 2)
+        #expect(page == Array(all[2...3]))
+        #expect(try await store.history(of: id, after: all[4].position, limit: 10).isEmpty)
+
+        // Retention: the history ended at the completion; a cut-off before it keeps it.
+        #expect(try await store.pruneHistory(endedBefore: all[4].event.at, limit: 10) == 0)
+        #expect(try await store.history(of: id, after: nil, limit: 1).count == 1)
+
+        // Another instance, still running: retention never touches it; a delete removes its history.
+        let running = try await store.createInstance(
+            CreateInstanceRequest(
+                owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot(),
+                history: [event(.created, fixture)]))
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: running.id, owner: owner.id, expectedVersion: 1, snapshot: ContractFixture.snapshot(),
+                lockAction: .unlock, history: [event(.unloaded, fixture)]))
+        fixture.clock.advance(by: .seconds(3600))
+        #expect(try await store.pruneHistory(endedBefore: fixture.clock.now, limit: 10) == 1)
+        #expect(try await store.history(of: id, after: nil, limit: 10).isEmpty)
+        #expect(try await store.history(of: running.id, after: nil, limit: 10).count == 2)
+        try await store.deleteInstance(running.id)
+        #expect(try await store.history(of: running.id, after: nil, limit: 10).isEmpty)
+    }
+}
