@@ -35,8 +35,9 @@ public struct HostOptions: Sendable {
     /// due: they are loaded that much early (at most the detection period) and fire from
     /// memory on time, and one detection transaction claims all timers of that window.
     public var timerLookahead: Duration = .milliseconds(50)
-    /// What the host records in each instance's history (written with its saves).
-    public var tracking: TrackingProfile = .full
+    /// What the host records in each instance's history (written with its saves). `instance`
+    /// by default: `full` (every activity, bookmark, timer and line) costs more per save.
+    public var tracking: TrackingProfile = .instance
     /// How long the history of a finished instance is kept; the host removes older history a
     /// few instances at a time, at each lock renewal.
     public var historyRetention: Duration = .seconds(7 * 24 * 3600)

@@ -53,8 +53,8 @@ struct InstanceTracking {
                     case .faulted: .activityFaulted
                     case .canceled: .activityCanceled
                     }
-                let activity = trace.path.split(separator: ".").last.map { String($0.prefix { $0 != "[" }) } ?? ""
-                detail(kind, at: now, ["path": .string(trace.path), "activity": .string(activity)])
+                // The path names the activity: "body.sequence[1].delay".
+                detail(kind, at: now, ["path": .string(trace.path)])
             }
             for line in result.lines { detail(.line, at: now, ["text": .string(line)]) }
             let bookmarks = Set(state.bookmarks.map(\.operation))
@@ -66,9 +66,9 @@ struct InstanceTracking {
                 detail(
                     .timerSet, at: now, ["path": .string(timer.activityPath), "due": .string(timer.due.iso8601)])
             }
+            openBookmarks = bookmarks
+            knownTimers = timers
         }
-        openBookmarks = Set(state.bookmarks.map(\.operation))
-        knownTimers = Set(state.timers)
     }
 
     /// The timers that fire now, before the run that fires them.

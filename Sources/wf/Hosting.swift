@@ -47,10 +47,10 @@ struct HostingOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "What each instance's history records (wf history): full (every activity, bookmark, timer and line), "
-                + "instance (created, saved, loaded, unloaded, commands, the end) or off.",
-            valueName: "full|instance|off"))
-    var tracking: TrackingProfile = .full
+            "What each instance's history records (wf history): instance (created, saved, loaded, unloaded, "
+                + "commands, the end), full (also every activity, bookmark, timer and line) or off.",
+            valueName: "instance|full|off"))
+    var tracking: TrackingProfile = .instance
 
     @Flag(help: "Print the host's progress (loads, saves, unloads) on stderr.")
     var verbose = false

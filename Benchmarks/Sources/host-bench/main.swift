@@ -127,14 +127,17 @@ let threeSteps = try WorkflowDefinition(name: "three-steps", version: "1", varia
 
 /// Runs `total` three-step workflows to completion, `concurrency` at a time; returns workflows/s
 /// and the store's commits per workflow.
-func throughput(concurrency: Int, total: Int) async throws -> (perSecond: Double, transactions: Double) {
+func throughput(concurrency: Int, total: Int, tracking: TrackingProfile = .full) async throws -> (
+    perSecond: Double, transactions: Double
+) {
     let (store, path) = try await temporaryStore()
     defer { removeStore(path) }
     let tracker = Tracker()
-    let host = WorkflowHost(
-        store: store, catalog: DefinitionCatalog([threeSteps]),
-        options: HostOptions(hostID: "bench", maxConcurrentInstances: 10_000)
-    ) { tracker.handle($0) }
+    var options = HostOptions(hostID: "bench", maxConcurrentInstances: 10_000)
+    options.tracking = tracking
+    let host = WorkflowHost(store: store, catalog: DefinitionCatalog([threeSteps]), options: options) {
+        tracker.handle($0)
+    }
     try await host.start(background: false)
     let before = commitStatistics(store)
     let tickets = Ticket(limit: total)
@@ -459,7 +462,7 @@ if CommandLine.arguments.dropFirst().first == "create-timers" {
     exit(0)
 }
 
-// Sections to run (all when none are named): throughput, timers, control; with
+// Sections to run (all when none are named): throughput, tracking, timers, control; with
 // STEADFAST_BENCH_POSTGRES also hosts (several host processes) and failover.
 let sections = Set(CommandLine.arguments.dropFirst())
 func runs(_ section: String) -> Bool {
@@ -496,6 +499,29 @@ if runs("throughput") {
     let parallel = try await throughput(concurrency: 64, total: 8000)
     rows.append(("3 steps + Persist each, 64 concurrent", String(format: "%.0f", parallel.perSecond), "workflows/s"))
     rows.append(("  store commits per workflow", String(format: "%.2f", parallel.transactions), "transactions"))
+}
+if runs("tracking") {
+    // The cost of the history: the same run with each tracking profile, alternated over three
+    // rounds (the machine's noise moves all of them alike within a round).
+    var rates: [TrackingProfile: [Double]] = [:]
+    _ = try await throughput(concurrency: 64, total: 4000, tracking: .off)  // warm-up, not counted
+    for _ in 0..<3 {
+        for profile in [TrackingProfile.off, .instance, .full] {
+            rates[profile, default: []].append(
+                try await throughput(concurrency: 64, total: 4000, tracking: profile).perSecond)
+        }
+    }
+    let baseline = (rates[.off] ?? []).reduce(0, +) / 3
+    for profile in [TrackingProfile.off, .instance, .full] {
+        let values = rates[profile] ?? []
+        let mean = values.reduce(0, +) / Double(max(1, values.count))
+        rows.append(
+            (
+                "3 steps + Persist each, 64 concurrent, tracking \(profile.rawValue) (3 rounds: "
+                    + values.map { String(format: "%.0f", $0) }.joined(separator: ", ") + ")",
+                String(format: "%.0f (%+.0f %%)", mean, (mean / baseline - 1) * 100), "workflows/s"
+            ))
+    }
 }
 for source in [TimerSource.inMemory, .unloaded, .otherProcess] where runs("timers") {
     let late = try await delayLateness(count: 10_000, source: source)

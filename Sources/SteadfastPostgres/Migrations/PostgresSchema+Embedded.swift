@@ -167,25 +167,23 @@ extension PostgresSchema {
             "0004_history.sql",
             #"""
             -- Steadfast instance store, PostgreSQL schema version 4: instance history (tracking records).
-            -- Each record is written in the same transaction as the save (or the create) that made it
-            -- true, so history and state never disagree. A record's place is the instance version that
-            -- save wrote and its order among that save's records. History outlives its instance when the
-            -- completion action deletes it; it is removed by retention after the instance finished, or
-            -- with the instance by a delete or purge.
+            -- Each save (or create) that records history writes one row, in its own transaction, so
+            -- history and state never disagree: the events it recorded, as the instance version it
+            -- wrote. History outlives its instance when the completion action deletes it; it is removed
+            -- by retention after the instance ended, or with the instance by a delete or purge.
             CREATE TABLE history (
                 instance_id TEXT NOT NULL,
                 version BIGINT NOT NULL,
-                ordinal INTEGER NOT NULL,
+                -- When the first of its events happened, and when the instance ended, if one of them
+                -- ends it (completed, faulted, terminated, canceled): retention counts from that.
                 recorded_at BIGINT NOT NULL,
-                kind TEXT NOT NULL,
-                -- The kind's fields, a JSON object.
-                detail TEXT NOT NULL,
-                PRIMARY KEY (instance_id, version, ordinal)
+                ended_at BIGINT,
+                -- The events, in order: a JSON array of {"at": milliseconds, "kind", "detail": {…}}.
+                events TEXT NOT NULL,
+                PRIMARY KEY (instance_id, version)
             );
 
-            -- Retention finds the instances whose history ended (a final record) before its cut-off.
-            CREATE INDEX history_ends ON history (recorded_at)
-                WHERE kind IN ('completed', 'faulted', 'terminated', 'canceled');
+            CREATE INDEX history_ends ON history (ended_at) WHERE ended_at IS NOT NULL;
             """#
         ),
     ]

@@ -9,7 +9,8 @@ public struct HistoryKind: RawRepresentable, Hashable, Sendable, Codable, Custom
 
     /// The instance was created (detail: `input`).
     public static let created = HistoryKind(rawValue: "created")
-    /// An activity started, completed, faulted or was canceled (detail: `path`, `activity`).
+    /// An activity started, completed, faulted or was canceled (detail: its `path`, which ends
+    /// with its kind, e.g. `body.sequence[1].delay`).
     public static let activityStarted = HistoryKind(rawValue: "activity-started")
     public static let activityCompleted = HistoryKind(rawValue: "activity-completed")
     public static let activityFaulted = HistoryKind(rawValue: "activity-faulted")

@@ -2,21 +2,26 @@ import Foundation
 import SteadfastCore
 
 extension SQLInstanceCommands {
-    /// The insert of one save's history records (one statement for all of them), as version
-    /// `version` of instance `id`; nil when there are none.
+    /// The insert of one save's history: one row holding its events, as version `version` of
+    /// instance `id`; nil when there are none.
     static func historyInsert(of id: UUID, version: Int64, _ events: [HistoryEvent]) -> SQLStatement? {
-        guard !events.isEmpty else { return nil }
-        var parameters: [SQLValue] = []
-        parameters.reserveCapacity(events.count * 6)
-        for (ordinal, event) in events.enumerated() {
-            parameters += [
-                .uuid(id), .integer(version), .integer(Int64(ordinal)), .time(event.at), .text(event.kind.rawValue),
-                .text(JSONValue.object(event.detail).jsonText),
-            ]
+        guard let first = events.first else { return nil }
+        // Written directly (a save may carry dozens of events): [{"at":…,"detail":{…},"kind":"…"},…]
+        var encoded = "["
+        for (index, event) in events.enumerated() {
+            encoded += index == 0 ? "{\"at\":" : ",{\"at\":"
+            encoded += String(StoreTime.milliseconds(event.at))
+            encoded += ",\"detail\":"
+            encoded += JSONValue.object(event.detail).jsonText
+            encoded += ",\"kind\":"
+            encoded += JSONValue.string(event.kind.rawValue).jsonText
+            encoded += "}"
         }
-        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: events.count).joined(separator: ", ")
+        encoded += "]"
+        let ended = events.last { HistoryKind.final.contains($0.kind) }
         return SQLStatement(
-            "INSERT INTO history (instance_id, version, ordinal, recorded_at, kind, detail) VALUES \(rows)", parameters)
+            "INSERT INTO history (instance_id, version, recorded_at, ended_at, events) VALUES (?, ?, ?, ?, ?)",
+            [.uuid(id), .integer(version), .time(first.at), .optionalTime(ended?.at), .text(encoded)])
     }
 
     func recordHistory(of id: UUID, version: Int64, _ events: [HistoryEvent], on db: any SQLConnection) throws {
@@ -29,39 +34,44 @@ extension SQLInstanceCommands {
         of id: UUID, after position: HistoryPosition?, limit: Int, on db: any SQLConnection
     ) throws -> [HistoryRecord] {
         let start = position ?? HistoryPosition(version: 0, ordinal: -1)
-        return try db.query(
-            """
-            SELECT version, ordinal, recorded_at, kind, detail FROM history
-            WHERE instance_id = ? AND (version > ? OR (version = ? AND ordinal > ?))
-            ORDER BY version, ordinal LIMIT ?
-            """,
-            [
-                .uuid(id), .integer(start.version), .integer(start.version), .integer(Int64(start.ordinal)),
-                .integer(Int64(max(0, limit))),
-            ]
-        ).map { row in
-            let detailText = try row.text(4)
-            guard case .object(let detail) = try JSONValue.parse(detailText, what: "a history record's detail") else {
-                throw InstanceStoreError(
-                    .corruptState, "A history record of instance \(id) has a detail that is not a JSON object.",
-                    instanceID: id)
+        let rows = try db.query(
+            "SELECT version, events FROM history WHERE instance_id = ? AND version >= ? ORDER BY version LIMIT ?",
+            [.uuid(id), .integer(start.version), .integer(Int64(max(0, limit)))])
+        var records: [HistoryRecord] = []
+        for row in rows {
+            let version = try row.int(0)
+            for (ordinal, event) in try Self.events(row.text(1), of: id).enumerated()
+            where HistoryPosition(version: version, ordinal: ordinal) > start {
+                guard records.count < limit else { return records }
+                records.append(HistoryRecord(instanceID: id, version: version, ordinal: ordinal, event: event))
             }
-            return HistoryRecord(
-                instanceID: id, version: try row.int(0), ordinal: Int(try row.int(1)),
-                event: HistoryEvent(
-                    at: try row.time(2), kind: HistoryKind(rawValue: try row.text(3)), detail: detail))
+        }
+        return records
+    }
+
+    /// A row's events; a row that does not decode is a `corruptState` error naming the instance.
+    private static func events(_ text: String, of id: UUID) throws -> [HistoryEvent] {
+        let damaged = InstanceStoreError(
+            .corruptState,
+            "A history row of instance \(id) cannot be read: its events are not as this build writes them.",
+            instanceID: id)
+        guard case .array(let items) = try? JSONValue.parse(text, what: "a history row") else { throw damaged }
+        return try items.map { item in
+            guard case .number(let at)? = item["at"], case .string(let kind)? = item["kind"],
+                case .object(let detail)? = item["detail"]
+            else { throw damaged }
+            return HistoryEvent(at: StoreTime.date(Int64(at)), kind: HistoryKind(rawValue: kind), detail: detail)
         }
     }
 
-    /// Deletes the history of up to `limit` instances whose history ended (a final record)
-    /// before `cutoff`; returns how many instances' history went.
+    /// Deletes the history of up to `limit` instances that ended before `cutoff` and recorded
+    /// nothing since; returns how many instances' history went.
     public func pruneHistory(endedBefore cutoff: Date, limit: Int, on db: any SQLConnection) throws -> Int {
         let ended = try db.query(
             """
             SELECT DISTINCT instance_id FROM history
-            WHERE kind IN ('completed', 'faulted', 'terminated', 'canceled') AND recorded_at < ?
-                AND NOT EXISTS (
-                    SELECT 1 FROM history later WHERE later.instance_id = history.instance_id AND later.recorded_at >= ?)
+            WHERE ended_at < ? AND NOT EXISTS (
+                SELECT 1 FROM history later WHERE later.instance_id = history.instance_id AND later.recorded_at >= ?)
             LIMIT ?
             """,
             [.time(cutoff), .time(cutoff), .integer(Int64(max(0, limit)))]
