@@ -164,7 +164,7 @@ public actor WorkflowHost {
                 version.map { "version '\($0)' of '\(definitionName)'" } ?? "a definition named '\(definitionName)'"
             throw HostError(.definitionNotFound, "no \(wanted) is hosted (hosted: \(known))")
         }
-        let id = UUID.timeOrdered(at: now.date)
+        let id = UUID()
         let instance = try WorkflowInstance(definition: definition, instanceID: id.uuidString, input: input)
         // The request as the client made it: a retry after a new version is deployed is the same.
         let request = JSONValue.object([
@@ -204,7 +204,7 @@ public actor WorkflowHost {
             try await wake(id, for: entry)
             return Delivery(entry: entry, createdInstance: false)
         case .create(let definition, let keys):
-            let id = UUID.timeOrdered(at: now.date)
+            let id = UUID()
             let instance = try WorkflowInstance(definition: definition, instanceID: id.uuidString)
             let hosted = try await create(id: id, instance: instance, keys: keys)
             let entry = try await store.enqueue(

@@ -69,8 +69,8 @@ extension SQLInstanceCommands {
             throw InstanceStoreError.instanceLocked(
                 id, hostID: lock.hostID, ownerID: lock.ownerID, until: lock.expiresAt)
         }
-        try deleteRows(of: id, on: db)
         try deleteHistory(of: id, on: db)
+        try deleteRows(of: id, on: db)
     }
 
     /// The instances `filter` selects that no live owner holds (what a purge would delete).
@@ -102,8 +102,8 @@ extension SQLInstanceCommands {
     public func purgeInstances(_ filter: PurgeFilter, on db: any SQLConnection) throws -> Int {
         let ids = try purgeCandidates(filter, locking: true, on: db)
         for id in ids {
-            try deleteRows(of: id, on: db)
             try deleteHistory(of: id, on: db)
+            try deleteRows(of: id, on: db)
         }
         return ids.count
     }

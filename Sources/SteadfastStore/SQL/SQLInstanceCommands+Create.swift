@@ -17,7 +17,7 @@ extension SQLInstanceCommands {
                 instanceID: request.id)
         }
         try replaceAttachments(of: request.id, with: request.snapshot, stored: StoredAttachments(), on: db)
-        try recordHistory(of: request.id, version: 1, request.history, on: db)
+        try recordHistory(of: request.id, version: 1, request.history, createdAt: now, on: db)
         return Self.created(request, owner: owner, encoding: encoding, now: now)
     }
 
@@ -34,7 +34,7 @@ extension SQLInstanceCommands {
             snapshot.keys.sorted { ($0.name, $0.value) < ($1.name, $1.value) }.map { Self.keyInsert(of: id, $0) }
             + Self.bookmarkInserts(of: id, snapshot.bookmarks)
             + Self.propertyInserts(of: id, snapshot.promotedProperties)
-            + [Self.historyInsert(of: id, version: 1, request.history)].compactMap { $0 }
+            + [Self.historyInsert(of: id, version: 1, request.history, createdAt: now)].compactMap { $0 }
         return SQLPipelined(statements: [insert] + attached) { rows in
             let owner = try Self.liveOwner(request.owner, row: rows.first?.first, now: now)
             return Self.created(request, owner: owner, encoding: encoding, now: now)

@@ -3,8 +3,11 @@ import SteadfastCore
 
 extension SQLInstanceCommands {
     /// The insert of one save's history: one row holding its events, as version `version` of
-    /// instance `id`; nil when there are none.
-    static func historyInsert(of id: UUID, version: Int64, _ events: [HistoryEvent]) -> SQLStatement? {
+    /// instance `id`, keyed by the instance's creation time — `createdAt` for a create, else
+    /// read from its row (so it goes before a deletion of the row); nil when there are none.
+    static func historyInsert(
+        of id: UUID, version: Int64, _ events: [HistoryEvent], createdAt: Date? = nil
+    ) -> SQLStatement? {
         guard let first = events.first else { return nil }
         // Written directly (a save may carry dozens of events): [{"at":…,"detail":{…},"kind":"…"},…]
         var encoded = "["
@@ -19,15 +22,27 @@ extension SQLInstanceCommands {
         }
         encoded += "]"
         let ended = events.last { HistoryKind.final.contains($0.kind) }
-        return SQLStatement(
-            "INSERT INTO history (instance_id, version, recorded_at, ended_at, events) VALUES (?, ?, ?, ?, ?)",
-            [.uuid(id), .integer(version), .time(first.at), .optionalTime(ended?.at), .text(encoded)])
+        let values: [SQLValue] = [
+            .integer(version), .time(first.at), .optionalTime(ended?.at), .text(encoded), .uuid(id),
+        ]
+        let columns = "INSERT INTO history (version, recorded_at, ended_at, events, instance_id, created_at) "
+        if let createdAt { return SQLStatement(columns + "VALUES (?, ?, ?, ?, ?, ?)", values + [.time(createdAt)]) }
+        return SQLStatement(columns + "SELECT ?, ?, ?, ?, id, created_at FROM instances WHERE id = ?", values)
     }
 
-    func recordHistory(of id: UUID, version: Int64, _ events: [HistoryEvent], on db: any SQLConnection) throws {
-        guard let insert = Self.historyInsert(of: id, version: version, events) else { return }
+    func recordHistory(
+        of id: UUID, version: Int64, _ events: [HistoryEvent], createdAt: Date? = nil, on db: any SQLConnection
+    ) throws {
+        guard let insert = Self.historyInsert(of: id, version: version, events, createdAt: createdAt) else { return }
         try db.execute(insert.sql, insert.parameters)
     }
+
+    /// The creation time that keys an instance's history: from its row, or once the row is
+    /// gone, from its first history record.
+    private static let historyCreatedAt = """
+        COALESCE((SELECT created_at FROM instances WHERE id = ?),
+            (SELECT created_at FROM history WHERE instance_id = ? AND version = 1))
+        """
 
     /// An instance's history after `position` (from the start when nil), oldest first.
     public func history(
@@ -35,8 +50,12 @@ extension SQLInstanceCommands {
     ) throws -> [HistoryRecord] {
         let start = position ?? HistoryPosition(version: 0, ordinal: -1)
         let rows = try db.query(
-            "SELECT version, events FROM history WHERE instance_id = ? AND version >= ? ORDER BY version LIMIT ?",
-            [.uuid(id), .integer(start.version), .integer(Int64(max(0, limit)))])
+            """
+            SELECT version, events FROM history
+            WHERE created_at = \(Self.historyCreatedAt) AND instance_id = ? AND version >= ?
+            ORDER BY version LIMIT ?
+            """,
+            [.uuid(id), .uuid(id), .uuid(id), .integer(start.version), .integer(Int64(max(0, limit)))])
         var records: [HistoryRecord] = []
         for row in rows {
             let version = try row.int(0)
@@ -69,18 +88,26 @@ extension SQLInstanceCommands {
     public func pruneHistory(endedBefore cutoff: Date, limit: Int, on db: any SQLConnection) throws -> Int {
         let ended = try db.query(
             """
-            SELECT DISTINCT instance_id FROM history
+            SELECT DISTINCT created_at, instance_id FROM history h
             WHERE ended_at < ? AND NOT EXISTS (
-                SELECT 1 FROM history later WHERE later.instance_id = history.instance_id AND later.recorded_at >= ?)
+                SELECT 1 FROM history later
+                WHERE later.created_at = h.created_at AND later.instance_id = h.instance_id
+                    AND later.recorded_at >= ?)
             LIMIT ?
             """,
             [.time(cutoff), .time(cutoff), .integer(Int64(max(0, limit)))]
-        ).map { try $0.uuid(0) }
-        for id in ended { try deleteHistory(of: id, on: db) }
+        )
+        for row in ended {
+            try db.execute(
+                "DELETE FROM history WHERE created_at = ? AND instance_id = ?", [row[0], .uuid(try row.uuid(1))])
+        }
         return ended.count
     }
 
+    /// Deletes an instance's history; before its row, whose creation time finds it.
     func deleteHistory(of id: UUID, on db: any SQLConnection) throws {
-        try db.execute("DELETE FROM history WHERE instance_id = ?", [.uuid(id)])
+        try db.execute(
+            "DELETE FROM history WHERE created_at = \(Self.historyCreatedAt) AND instance_id = ?",
+            [.uuid(id), .uuid(id), .uuid(id)])
     }
 }

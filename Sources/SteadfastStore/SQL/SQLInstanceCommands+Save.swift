@@ -107,20 +107,24 @@ extension SQLInstanceCommands {
         else { return nil }
         let now = self.now
         let id = request.instanceID
-        let statements = [
-            Self.saveCheck(request, lockSuffix: dialect.lockRowSuffix),
-            SQLStatement(
-                "UPDATE inbox SET state = 'rejected', reason = ?, settled_at = ? "
-                    + "WHERE instance_id = ? AND state = 'pending' RETURNING id",
-                [.text(Self.rejectionReason(snapshot.status)), .time(now), .uuid(id)]),
-            Self.instanceDeletion(
-                of: id, where: " AND version = ? AND lock_owner_id = ? RETURNING id",
-                [.integer(request.expectedVersion), .uuid(request.owner)]),
-        ]
         let version = request.expectedVersion + 1
+        // The history goes in before the deletion: it reads the row's creation time.
         let history = [Self.historyInsert(of: id, version: version, request.history)].compactMap { $0 }
-        return SQLPipelined(statements: statements + history) { rows in
-            guard rows.count == 3 + history.count, rows[1].isEmpty, rows[2].count == 1,
+        let statements =
+            [
+                Self.saveCheck(request, lockSuffix: dialect.lockRowSuffix),
+                SQLStatement(
+                    "UPDATE inbox SET state = 'rejected', reason = ?, settled_at = ? "
+                        + "WHERE instance_id = ? AND state = 'pending' RETURNING id",
+                    [.text(Self.rejectionReason(snapshot.status)), .time(now), .uuid(id)]),
+            ] + history
+            + [
+                Self.instanceDeletion(
+                    of: id, where: " AND version = ? AND lock_owner_id = ? RETURNING id",
+                    [.integer(request.expectedVersion), .uuid(request.owner)])
+            ]
+        return SQLPipelined(statements: statements) { rows in
+            guard rows.count == statements.count, rows[1].isEmpty, rows.last?.count == 1,
                 let check = try? Self.validate(rows[0].first, of: request, now: now),
                 !check.leftOverInbox, check.completionAction == .deleteAll
             else { return nil }
