@@ -42,6 +42,7 @@ public struct Routes: Sendable {
             Route(method: "POST", path: "/v1/instances", headers: ["Idempotency-Key"]),
             Route(method: "GET", path: "/v1/instances/{id}"), Route(method: "DELETE", path: "/v1/instances/{id}"),
             Route(method: "GET", path: "/v1/instances/{id}/inbox"),
+            Route(method: "GET", path: "/v1/instances/{id}/history", query: ["after", "limit"]),
             Route(method: "POST", path: "/v1/instances/{id}/messages", query: waitParameters),
             Route(method: "POST", path: "/v1/messages", query: waitParameters),
             Route(method: "POST", path: "/v1/purge"),
@@ -108,6 +109,7 @@ public struct Routes: Sendable {
             let id = try await id(context)
             return try JSONResponse.encode(try await service.inbox(id))
         }
+        add(.get, "/v1/instances/{id}/history") { request, context in try await history(request, context) }
         add(.post, "/v1/instances/{id}/messages") { request, context in
             let fields = try await reader.object(request)
             let instance = try await id(context)
@@ -195,6 +197,38 @@ public struct Routes: Sendable {
             }
         if replayed { response.headers[Self.idempotentReplayed] = "true" }
         return response
+    }
+
+    /// A page of an instance's history; `after` is the `continuation` of the page before.
+    private func history(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try await id(context)
+        let limit = try RequestReader.integer(request, "limit", in: 1...1000) ?? 1000
+        var after: HistoryPosition?
+        if let text = request.uri.queryParameters["after"] {
+            let parts = text.split(separator: ".")
+            guard parts.count == 2, let version = Int64(parts[0]), let ordinal = Int(parts[1]) else {
+                throw APIError(
+                    .invalidInput, "after must be the continuation of an earlier page, such as '4.2', not '\(text)'")
+            }
+            after = HistoryPosition(version: version, ordinal: ordinal)
+        }
+        let records = try await service.history(id, after: after, limit: limit)
+        let next = records.count == limit ? records.last.map { "\($0.version).\($0.ordinal)" } : nil
+        return try JSONResponse.encode(HistoryPage(records: records, continuation: next))
+    }
+
+    /// What `GET /v1/instances/{id}/history` answers.
+    private struct HistoryPage: Encodable {
+        var records: [HistoryEntryView]
+        var continuation: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(records, forKey: .records)
+            try container.encode(continuation, forKey: .continuation)  // null on the last page
+        }
+
+        private enum CodingKeys: String, CodingKey { case records, continuation }
     }
 
     private func list(_ request: Request) async throws -> Response {

@@ -293,6 +293,14 @@ import Testing
         #expect(approved.status == 200)
         #expect(approved.json["instance"]?["status"] == .string("completed"))
         #expect(approved.json["instance"]?["variables"]?["status"] == .string("approved"))
+        let history = try await host.call("GET", "/v1/instances/\(id)/history")
+        let kinds = history.json["records"]?.arrayValue?.map { $0["kind"]?.stringValue ?? "" }
+        #expect(kinds?.first == "created" && kinds?.last == "completed", "\(history.json)")
+        let firstPage = try await host.call("GET", "/v1/instances/\(id)/history?limit=1")
+        let after = try #require(firstPage.json["continuation"]?.stringValue)
+        let rest = try await host.call("GET", "/v1/instances/\(id)/history?after=\(after)&limit=1000")
+        #expect(rest.json["records"]?.arrayValue?.count == (kinds?.count ?? 0) - 1)
+        #expect(rest.json["continuation"] == .null)
         let inbox = try await host.call("GET", "/v1/instances/\(id)/inbox")
         #expect(inbox.json.arrayValue?.map { $0["operation"] } == [.string("submit"), .string("approve")])
 
