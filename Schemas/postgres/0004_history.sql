@@ -17,6 +17,11 @@ CREATE TABLE history (
     ended_at BIGINT,
     -- The events, in order: a JSON array of {"at": milliseconds, "kind", "detail": {…}}.
     events TEXT NOT NULL,
+    -- The state the save wrote (a revision, for `wf show --revision`), encoded as the
+    -- instance's state is; null when the save wrote none (a completion that deleted it keeps
+    -- its final state here).
+    state BYTEA,
+    state_encoding TEXT,
     PRIMARY KEY (created_at, instance_id, version)
 );
 

@@ -149,6 +149,14 @@ public struct InstanceView: Codable, Sendable, Hashable {
         terminationReason = state.terminationReason
     }
 
+    /// A view of an instance as one of its revisions (saved states) says it was.
+    public init(revision state: InstanceState, version: Int64) {
+        self.init(deleted: state)
+        deleted = false
+        suspended = false
+        self.version = version
+    }
+
     /// A view of an instance whose record could not be read (its state bytes are damaged): the
     /// listing's metadata, and why the rest is missing.
     public init(summary: InstanceSummary, stateError: String, now: Date = Date()) {

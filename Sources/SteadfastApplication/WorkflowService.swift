@@ -55,6 +55,24 @@ public struct WorkflowService: Sendable {
         }
     }
 
+    /// The instance as saved at version `revision` (its history keeps each save's state for
+    /// the store's retention): what that state says, with that version.
+    public func show(_ id: UUID, revision: Int64) async throws(ApplicationError) -> InstanceView {
+        guard let data = try await call({ try await store.revision(of: id, version: revision) }) else {
+            throw ApplicationError(
+                .instanceNotFound,
+                "instance \(id) has no revision \(revision): its hosts record revisions with its history "
+                    + "(not with --tracking off), and retention removes them; see `wf history` for the versions")
+        }
+        let state: InstanceState
+        do {
+            state = try InstanceState.decode(data)
+        } catch {
+            throw ApplicationError(.corruptState, "revision \(revision) of instance \(id) cannot be read: \(error)")
+        }
+        return InstanceView(revision: state, version: revision)
+    }
+
     /// A page of instances, newest-updated first, and the token that continues it (nil on the
     /// last page). An instance whose state cannot be read is listed with the reason.
     public func list(_ query: InstanceQuery, continuation: String? = nil) async throws(ApplicationError)

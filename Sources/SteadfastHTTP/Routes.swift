@@ -40,7 +40,8 @@ public struct Routes: Sendable {
                     "status", "definition", "key", "property", "updatedAfter", "updatedBefore", "limit", "continuation",
                 ]),
             Route(method: "POST", path: "/v1/instances", headers: ["Idempotency-Key"]),
-            Route(method: "GET", path: "/v1/instances/{id}"), Route(method: "DELETE", path: "/v1/instances/{id}"),
+            Route(method: "GET", path: "/v1/instances/{id}", query: ["revision"]),
+            Route(method: "DELETE", path: "/v1/instances/{id}"),
             Route(method: "GET", path: "/v1/instances/{id}/inbox"),
             Route(method: "GET", path: "/v1/instances/{id}/history", query: ["after", "limit"]),
             Route(method: "POST", path: "/v1/instances/{id}/messages", query: waitParameters),
@@ -96,9 +97,14 @@ public struct Routes: Sendable {
             try await start(try await reader.object(request), idempotencyKey: request.headers[Self.idempotencyKey])
         }
         add(.get, "/v1/instances") { request, _ in try await list(request) }
-        add(.get, "/v1/instances/{id}") { _, context in
+        add(.get, "/v1/instances/{id}") { request, context in
             let id = try await id(context)
-            return JSONResponse.make(try await service.show(id).jsonValue.jsonText)
+            let revision = try RequestReader.integer(request, "revision", in: 1...Int.max)
+            let view =
+                if let revision { try await service.show(id, revision: Int64(revision)) } else {
+                    try await service.show(id)
+                }
+            return JSONResponse.make(view.jsonValue.jsonText)
         }
         add(.delete, "/v1/instances/{id}") { _, context in
             let id = try await id(context)

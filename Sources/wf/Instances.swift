@@ -110,9 +110,16 @@ struct Show: AsyncParsableCommand {
         abstract: "Show one instance: status, lock, keys, bookmarks, timers and variables.")
 
     @OptionGroup var instance: InstanceOptions
+    @Option(
+        help: ArgumentHelp(
+            "Show the instance as it was saved at this version (see `wf history` for the versions).",
+            valueName: "N"))
+    var revision: Int64?
 
     func run() async throws {
-        let view = try await instance.withInstance { service, id in try await service.show(id) }
+        let view = try await instance.withInstance { service, id in
+            if let revision { try await service.show(id, revision: revision) } else { try await service.show(id) }
+        }
         if instance.output.json { try printJSON(view) } else { print(view.detailText) }
     }
 }

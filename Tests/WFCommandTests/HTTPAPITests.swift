@@ -301,6 +301,12 @@ import Testing
         let rest = try await host.call("GET", "/v1/instances/\(id)/history?after=\(after)&limit=1000")
         #expect(rest.json["records"]?.arrayValue?.count == (kinds?.count ?? 0) - 1)
         #expect(rest.json["continuation"] == .null)
+        // The instance as its first save left it: waiting for the approval.
+        let revision = try await host.call("GET", "/v1/instances/\(id)?revision=2")
+        #expect(revision.status == 200 && revision.json["version"] == .number(2), "\(revision.json)")
+        #expect(revision.json["variables"]?["status"] != .string("approved"))
+        let none = try await host.call("GET", "/v1/instances/\(id)?revision=99")
+        #expect(none.status == 404 && none.json["error"]?["code"] == .string("instance-not-found"))
         let inbox = try await host.call("GET", "/v1/instances/\(id)/inbox")
         #expect(inbox.json.arrayValue?.map { $0["operation"] } == [.string("submit"), .string("approve")])
 

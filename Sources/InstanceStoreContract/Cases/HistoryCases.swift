@@ -22,9 +22,11 @@ enum HistoryCases {
                 owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot(),
                 history: [event(.created, fixture, ["input": .object(["n": 1])]), event(.loaded, fixture)]))
         let id = created.id
+        let secondState = ContractFixture.state(size: 3000, seed: 9)  // compressed, like the row's
         _ = try await store.save(
             SaveRequest(
-                instanceID: id, owner: owner.id, expectedVersion: 1, snapshot: ContractFixture.snapshot(),
+                instanceID: id, owner: owner.id, expectedVersion: 1,
+                snapshot: ContractFixture.snapshot(state: secondState),
                 history: [event(.line, fixture, ["text": "hello"]), event(.persisted, fixture)]))
         // A refused save (a stale version) records nothing.
         await expectStoreError(.versionConflict) {
@@ -51,6 +53,11 @@ enum HistoryCases {
         let page = try await store.history(of: id, after: all[1].position, limit: 2)
         #expect(page == Array(all[2...3]))
         #expect(try await store.history(of: id, after: all[4].position, limit: 10).isEmpty)
+        // Each save's state is kept with its history: the revisions, the final one included.
+        #expect(try await store.revision(of: id, version: 1) == created.state)
+        #expect(try await store.revision(of: id, version: 2) == secondState)
+        #expect(try await store.revision(of: id, version: 3) == ContractFixture.snapshot(status: .completed).state)
+        #expect(try await store.revision(of: id, version: 4) == nil)
 
         // Retention: the history ended at the completion; a cut-off before it keeps it.
         #expect(try await store.pruneHistory(endedBefore: all[4].event.at, limit: 10) == 0)

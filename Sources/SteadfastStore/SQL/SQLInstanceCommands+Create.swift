@@ -4,7 +4,7 @@ import SteadfastCore
 extension SQLInstanceCommands {
     public func createInstance(_ request: CreateInstanceRequest, on db: any SQLConnection) throws -> InstanceRecord {
         let now = StoreTime.date(StoreTime.milliseconds(self.now))
-        let (insert, encoding) = try instanceInsert(request, now: now)
+        let (insert, state) = try instanceInsert(request, now: now)
         if let idempotency = request.idempotency { try claim(idempotency, for: request.id, now: now, on: db) }
         let owner: LockOwner
         do {
@@ -17,8 +17,8 @@ extension SQLInstanceCommands {
                 instanceID: request.id)
         }
         try replaceAttachments(of: request.id, with: request.snapshot, stored: StoredAttachments(), on: db)
-        try recordHistory(of: request.id, version: 1, request.history, createdAt: now, on: db)
-        return Self.created(request, owner: owner, encoding: encoding, now: now)
+        try recordHistory(of: request.id, version: 1, request.history, state: state, createdAt: now, on: db)
+        return Self.created(request, owner: owner, encoding: state.encoding, now: now)
     }
 
     /// The create as statements that need no answer to be sent: the instance row and its
@@ -27,17 +27,17 @@ extension SQLInstanceCommands {
     public func pipelinedCreate(_ request: CreateInstanceRequest) -> SQLPipelined<InstanceRecord>? {
         guard request.idempotency == nil else { return nil }
         let now = StoreTime.date(StoreTime.milliseconds(self.now))
-        guard let (insert, encoding) = try? instanceInsert(request, now: now) else { return nil }
+        guard let (insert, state) = try? instanceInsert(request, now: now) else { return nil }
         let id = request.id
         let snapshot = request.snapshot
         let attached =
             snapshot.keys.sorted { ($0.name, $0.value) < ($1.name, $1.value) }.map { Self.keyInsert(of: id, $0) }
             + Self.bookmarkInserts(of: id, snapshot.bookmarks)
             + Self.propertyInserts(of: id, snapshot.promotedProperties)
-            + [Self.historyInsert(of: id, version: 1, request.history, createdAt: now)].compactMap { $0 }
+            + [Self.historyInsert(of: id, version: 1, request.history, state: state, createdAt: now)].compactMap { $0 }
         return SQLPipelined(statements: [insert] + attached) { rows in
             let owner = try Self.liveOwner(request.owner, row: rows.first?.first, now: now)
-            return Self.created(request, owner: owner, encoding: encoding, now: now)
+            return Self.created(request, owner: owner, encoding: state.encoding, now: now)
         }
     }
 
@@ -98,7 +98,7 @@ extension SQLInstanceCommands {
 
     /// The insert of a new instance row; it returns its lock owner's host, lock duration and
     /// lock expiry (nulls when there is no such owner), for `liveOwner`.
-    private func instanceInsert(_ request: CreateInstanceRequest, now: Date) throws -> (SQLStatement, StateEncoding) {
+    private func instanceInsert(_ request: CreateInstanceRequest, now: Date) throws -> (SQLStatement, EncodedState) {
         let snapshot = request.snapshot
         if snapshot.status.isFinal {
             throw InstanceStoreError(
@@ -107,10 +107,7 @@ extension SQLInstanceCommands {
                 instanceID: request.id
             )
         }
-        guard snapshot.state.count <= options.maxStateSize else {
-            throw InstanceStoreError.stateTooLarge(request.id, size: snapshot.state.count, limit: options.maxStateSize)
-        }
-        let (bytes, encoding) = try codec.encode(snapshot.state)
+        let state = try encodedState(snapshot.state, of: request.id)
         let insert = SQLStatement(
             """
             INSERT INTO instances (
@@ -126,12 +123,12 @@ extension SQLInstanceCommands {
             [
                 .uuid(request.id), .text(request.definition.name), .text(request.definition.version),
                 .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .uuid(request.owner),
-                .optionalTime(snapshot.nextTimerAt), .blob(bytes), .text(encoding.rawValue),
+                .optionalTime(snapshot.nextTimerAt), .blob(state.bytes), .text(state.encoding.rawValue),
                 .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault), .time(now), .time(now),
                 .text(request.definition.fingerprint), .optionalText(snapshot.blockedReason),
             ]
         )
-        return (insert, encoding)
+        return (insert, state)
     }
 
     /// What was just written, without reading it back.

@@ -6,7 +6,7 @@ extension SQLInstanceCommands {
     /// instance `id`, keyed by the instance's creation time — `createdAt` for a create, else
     /// read from its row (so it goes before a deletion of the row); nil when there are none.
     static func historyInsert(
-        of id: UUID, version: Int64, _ events: [HistoryEvent], createdAt: Date? = nil
+        of id: UUID, version: Int64, _ events: [HistoryEvent], state: EncodedState?, createdAt: Date? = nil
     ) -> SQLStatement? {
         guard let first = events.first else { return nil }
         // Written directly (a save may carry dozens of events): [{"at":…,"detail":{…},"kind":"…"},…]
@@ -23,18 +23,48 @@ extension SQLInstanceCommands {
         encoded += "]"
         let ended = events.last { HistoryKind.final.contains($0.kind) }
         let values: [SQLValue] = [
-            .integer(version), .time(first.at), .optionalTime(ended?.at), .text(encoded), .uuid(id),
+            .integer(version), .time(first.at), .optionalTime(ended?.at), .text(encoded),
+            state.map { .blob($0.bytes) } ?? .null, .optionalText(state?.encoding.rawValue), .uuid(id),
         ]
-        let columns = "INSERT INTO history (version, recorded_at, ended_at, events, instance_id, created_at) "
-        if let createdAt { return SQLStatement(columns + "VALUES (?, ?, ?, ?, ?, ?)", values + [.time(createdAt)]) }
-        return SQLStatement(columns + "SELECT ?, ?, ?, ?, id, created_at FROM instances WHERE id = ?", values)
+        let columns =
+            "INSERT INTO history (version, recorded_at, ended_at, events, state, state_encoding, instance_id, "
+            + "created_at) "
+        if let createdAt {
+            return SQLStatement(columns + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values + [.time(createdAt)])
+        }
+        return SQLStatement(columns + "SELECT ?, ?, ?, ?, ?, ?, id, created_at FROM instances WHERE id = ?", values)
     }
 
     func recordHistory(
-        of id: UUID, version: Int64, _ events: [HistoryEvent], createdAt: Date? = nil, on db: any SQLConnection
+        of id: UUID, version: Int64, _ events: [HistoryEvent], state: EncodedState?, createdAt: Date? = nil,
+        on db: any SQLConnection
     ) throws {
-        guard let insert = Self.historyInsert(of: id, version: version, events, createdAt: createdAt) else { return }
+        guard let insert = Self.historyInsert(of: id, version: version, events, state: state, createdAt: createdAt)
+        else { return }
         try db.execute(insert.sql, insert.parameters)
+    }
+
+    /// The state version `version` of instance `id` was saved with (its revision), decoded; nil
+    /// when that save recorded no history (or retention removed it).
+    public func revision(of id: UUID, version: Int64, on db: any SQLConnection) throws -> Data? {
+        let row = try db.queryFirst(
+            """
+            SELECT state, state_encoding FROM history
+            WHERE created_at = \(Self.historyCreatedAt) AND instance_id = ? AND version = ?
+            """,
+            [.uuid(id), .uuid(id), .uuid(id), .integer(version)])
+        guard let row, let encoding = try row.optionalText(1) else { return nil }
+        return try StateCodec.decode(try row.blob(0), encoding: encoding, maxSize: options.maxStateSize).0
+    }
+
+    /// A state to write, encoded (compressed) as the store's options say; refused past
+    /// `maxStateSize` like any state.
+    func encodedState(_ state: Data, of id: UUID) throws -> EncodedState {
+        guard state.count <= options.maxStateSize else {
+            throw InstanceStoreError.stateTooLarge(id, size: state.count, limit: options.maxStateSize)
+        }
+        let (bytes, encoding) = try codec.encode(state)
+        return EncodedState(bytes: bytes, encoding: encoding)
     }
 
     /// The creation time that keys an instance's history: from its row, or once the row is
@@ -110,4 +140,10 @@ extension SQLInstanceCommands {
             "DELETE FROM history WHERE created_at = \(Self.historyCreatedAt) AND instance_id = ?",
             [.uuid(id), .uuid(id), .uuid(id)])
     }
+}
+
+/// A state as it is stored: its bytes and their encoding.
+struct EncodedState: Sendable {
+    var bytes: Data
+    var encoding: StateEncoding
 }

@@ -9,12 +9,13 @@ extension SQLInstanceCommands {
         guard request.lockAction == .complete else {
             // The usual save is one statement: the update is a compare-and-set on the version, the
             // lock and the owner's lease, and tells which rows are attached.
-            let stored = try writeState(request, now: now, on: db)
+            let state = try encodedState(snapshot.state, of: id)
+            let stored = try writeState(request, state: state, now: now, on: db)
             try settleInbox(
                 of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
                 poison: request.poisonEntries, now: now, on: db)
             try replaceAttachments(of: id, with: snapshot, stored: stored, on: db)
-            try recordHistory(of: id, version: request.expectedVersion + 1, request.history, on: db)
+            try recordHistory(of: id, version: request.expectedVersion + 1, request.history, state: state, on: db)
             return SaveResult(
                 version: request.expectedVersion + 1, deleted: false,
                 rejectedEntries: request.rejectedEntries.count + request.poisonEntries.count)
@@ -28,6 +29,7 @@ extension SQLInstanceCommands {
             )
         }
         // A completion may delete the instance rather than write it: check (and lock) first.
+        let state = try encodedState(snapshot.state, of: id)
         let check = try checkSave(request, now: now, on: db)
         try settleInbox(
             of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
@@ -36,7 +38,7 @@ extension SQLInstanceCommands {
         // may predate an enqueue that committed while the check waited for that lock.
         let rejected = try rejectPendingInbox(of: id, status: snapshot.status, now: now, on: db)
         let rejectedEntries = rejected + request.rejectedEntries.count + request.poisonEntries.count
-        try recordHistory(of: id, version: request.expectedVersion + 1, request.history, on: db)
+        try recordHistory(of: id, version: request.expectedVersion + 1, request.history, state: state, on: db)
         // A fault or a termination is never lost, and neither is an entry that was never applied
         // (rejected or poison, now or by an earlier save): only a clean end with nothing left
         // over is deleted under deleteAll.
@@ -46,7 +48,7 @@ extension SQLInstanceCommands {
             try deleteRows(of: id, on: db)
             return SaveResult(version: request.expectedVersion + 1, deleted: true)
         }
-        _ = try writeState(request, now: now, on: db)
+        _ = try writeState(request, state: state, now: now, on: db)
         try replaceAttachments(of: id, with: snapshot, stored: check.attachments, on: db)
         return SaveResult(version: request.expectedVersion + 1, deleted: false, rejectedEntries: rejectedEntries)
     }
@@ -108,8 +110,9 @@ extension SQLInstanceCommands {
         let now = self.now
         let id = request.instanceID
         let version = request.expectedVersion + 1
+        guard let state = try? encodedState(snapshot.state, of: id) else { return nil }
         // The history goes in before the deletion: it reads the row's creation time.
-        let history = [Self.historyInsert(of: id, version: version, request.history)].compactMap { $0 }
+        let history = [Self.historyInsert(of: id, version: version, request.history, state: state)].compactMap { $0 }
         let statements =
             [
                 Self.saveCheck(request, lockSuffix: dialect.lockRowSuffix),
@@ -135,8 +138,10 @@ extension SQLInstanceCommands {
     /// Writes the snapshot if `request` may save (compare-and-set on the version, the lock and
     /// the owner's lease); returns which rows were attached. When it may not, throws what
     /// `checkSave` finds wrong.
-    private func writeState(_ request: SaveRequest, now: Date, on db: any SQLConnection) throws -> StoredAttachments {
-        let update = try stateUpdate(request, now: now)
+    private func writeState(
+        _ request: SaveRequest, state: EncodedState, now: Date, on db: any SQLConnection
+    ) throws -> StoredAttachments {
+        let update = stateUpdate(request, state: state, now: now)
         guard let row = try db.queryFirst(update.sql, update.parameters) else {
             try checkSave(request, now: now, on: db)
             // Lost a race with another writer between the update and the check.
@@ -148,13 +153,9 @@ extension SQLInstanceCommands {
 
     /// The update of `writeState`: it changes one row, or none when the save may not happen,
     /// and returns the attached-row flags.
-    private func stateUpdate(_ request: SaveRequest, now: Date) throws -> SQLStatement {
+    private func stateUpdate(_ request: SaveRequest, state: EncodedState, now: Date) -> SQLStatement {
         let id = request.instanceID
         let snapshot = request.snapshot
-        guard snapshot.state.count <= options.maxStateSize else {
-            throw InstanceStoreError.stateTooLarge(id, size: snapshot.state.count, limit: options.maxStateSize)
-        }
-        let (bytes, encoding) = try codec.encode(snapshot.state)
         // A save that keeps its lock leaves lock_owner_id out: only statements that set it fire
         // the PostgreSQL unlock notification's trigger.
         let unlocks = request.lockAction == .keepLock ? "" : "lock_owner_id = NULL, "
@@ -170,7 +171,7 @@ extension SQLInstanceCommands {
             """,
             [
                 .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(request.expectedVersion + 1),
-                .optionalTime(snapshot.nextTimerAt), .blob(bytes), .text(encoding.rawValue),
+                .optionalTime(snapshot.nextTimerAt), .blob(state.bytes), .text(state.encoding.rawValue),
                 .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault),
                 .optionalText(snapshot.blockedReason), .time(now),
                 .uuid(id), .integer(request.expectedVersion), .uuid(request.owner), .uuid(request.owner), .time(now),
@@ -187,8 +188,9 @@ extension SQLInstanceCommands {
         let snapshot = request.snapshot
         guard request.appliedEntryIDs.isEmpty, request.rejectedEntries.isEmpty,
             request.poisonEntries.isEmpty, snapshot.keys.isEmpty,
-            let update = try? stateUpdate(request, now: now)
+            let state = try? encodedState(snapshot.state, of: request.instanceID)
         else { return nil }
+        let update = stateUpdate(request, state: state, now: now)
         let id = request.instanceID
         var statements = [update]
         if !snapshot.bookmarks.isEmpty {
@@ -200,7 +202,9 @@ extension SQLInstanceCommands {
             statements += Self.propertyInserts(of: id, snapshot.promotedProperties)
         }
         let version = request.expectedVersion + 1
-        if let history = Self.historyInsert(of: id, version: version, request.history) { statements.append(history) }
+        if let history = Self.historyInsert(of: id, version: version, request.history, state: state) {
+            statements.append(history)
+        }
         return SQLPipelined(statements: statements) { rows in
             guard let row = rows.first?.first else { return nil }
             let stored = try StoredAttachments.read(row, from: 0)

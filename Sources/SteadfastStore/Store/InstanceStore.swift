@@ -35,6 +35,10 @@ public protocol InstanceStoreReader: Sendable {
     /// `limit` records. It outlives an instance the completion action deleted.
     func history(of id: UUID, after position: HistoryPosition?, limit: Int) async throws -> [HistoryRecord]
 
+    /// The state version `version` of the instance was saved with (a revision, kept with the
+    /// history of that save), decoded; nil when there is none.
+    func revision(of id: UUID, version: Int64) async throws -> Data?
+
     /// The store's completion action (a setting recorded in the store).
     func completionAction() async throws -> InstanceCompletionAction
 

@@ -118,6 +118,10 @@ extension SQLBackedStore {
         try await write { commands, db in try commands.pruneHistory(endedBefore: cutoff, limit: limit, on: db) }
     }
 
+    public func revision(of id: UUID, version: Int64) async throws -> Data? {
+        try await read { commands, db in try commands.revision(of: id, version: version, on: db) }
+    }
+
     public func history(of id: UUID, after position: HistoryPosition?, limit: Int) async throws -> [HistoryRecord] {
         try await read { commands, db in try commands.history(of: id, after: position, limit: limit, on: db) }
     }
