@@ -107,6 +107,17 @@ import Testing
             return answer
         }
 
+        /// `GET /v1/instances/{id}` until the instance has completed (20 s at most); the last answer.
+        func completed(_ id: String) async throws -> (status: Int, json: JSONValue, headers: [String: String]) {
+            let deadline = ContinuousClock.now + .seconds(20)
+            var shown = try await call("GET", "/v1/instances/\(id)")
+            while shown.json["status"] != .string("completed"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                shown = try await call("GET", "/v1/instances/\(id)")
+            }
+            return shown
+        }
+
         /// Checks every call made so far against `Schemas/openapi.json` (`scripts/openapi-conformance`):
         /// each route, parameter, status, response body and header is as the document says.
         func expectConformance(sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -349,12 +360,7 @@ import Testing
         let submitted = try await host.call(
             "POST", "/v1/messages?wait=idle", #"{"operation": "submit", "body": {"orderId": 8}}"#)
         let id = try #require(submitted.json["instance"]?["id"]?.stringValue)
-        let deadline = ContinuousClock.now + .seconds(20)
-        var shown = try await host.call("GET", "/v1/instances/\(id)")
-        while shown.json["status"] != .string("completed"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            shown = try await host.call("GET", "/v1/instances/\(id)")
-        }
+        let shown = try await host.completed(id)
         #expect(shown.json["status"] == .string("completed"))
         #expect(shown.json["variables"]?["status"] == .string("expired"))
         let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: host.base + "/metrics")))
@@ -378,12 +384,7 @@ import Testing
         let metrics = String(decoding: data, as: UTF8.self)
         #expect(metrics.contains("steadfast_inbox_pending 1"), "\(metrics)")
         #expect(metrics.contains("steadfast_inbox_oldest_age_seconds "), "\(metrics)")
-        let deadline = ContinuousClock.now + .seconds(20)
-        var shown = try await host.call("GET", "/v1/instances/\(id)")
-        while shown.json["status"] != .string("completed"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-            shown = try await host.call("GET", "/v1/instances/\(id)")
-        }
+        let shown = try await host.completed(id)
         #expect(shown.json["status"] == .string("completed"))
         #expect(shown.json["variables"]?["got"]?["n"] == .number(5))
         try host.expectConformance()
