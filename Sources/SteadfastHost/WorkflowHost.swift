@@ -155,9 +155,9 @@ public actor WorkflowHost {
         definitionName: String, version: String?, input: [String: JSONValue], idempotencyKey: String?
     ) async throws -> (id: UUID, replayed: Bool) {
         let found =
-            version.map { catalog.definition(name: definitionName, version: $0) }
-            ?? catalog.latest(
-                name: definitionName)
+            if let version { catalog.definition(name: definitionName, version: version) } else {
+                catalog.latest(name: definitionName)
+            }
         guard let definition = found else {
             let known = catalog.definitions.map { "\($0.name) v\($0.version)" }.sorted().joined(separator: ", ")
             let wanted =
