@@ -28,8 +28,10 @@ extension SQLInstanceCommands {
                 instanceID: id
             )
         }
-        // A completion may delete the instance rather than write it: check (and lock) first.
-        let state = try encodedState(snapshot.state, of: id)
+        // A completion may delete the instance rather than write it: check (and lock) first. The
+        // size limit is on what the store keeps: a final state past it is refused only if kept
+        // (and is not kept as a revision either).
+        let state = snapshot.state.count <= options.maxStateSize ? try encodedState(snapshot.state, of: id) : nil
         let check = try checkSave(request, now: now, on: db)
         try settleInbox(
             of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
@@ -48,7 +50,7 @@ extension SQLInstanceCommands {
             try deleteRows(of: id, on: db)
             return SaveResult(version: request.expectedVersion + 1, deleted: true)
         }
-        _ = try writeState(request, state: state, now: now, on: db)
+        _ = try writeState(request, state: state ?? encodedState(snapshot.state, of: id), now: now, on: db)
         try replaceAttachments(of: id, with: snapshot, stored: check.attachments, on: db)
         return SaveResult(version: request.expectedVersion + 1, deleted: false, rejectedEntries: rejectedEntries)
     }
