@@ -35,9 +35,10 @@ public struct HostOptions: Sendable {
     /// due: they are loaded that much early (at most the detection period) and fire from
     /// memory on time, and one detection transaction claims all timers of that window.
     public var timerLookahead: Duration = .milliseconds(50)
-    /// What the host records in each instance's history (written with its saves). `instance`
-    /// by default: `full` (every activity, bookmark, timer and line) costs more per save.
-    public var tracking: TrackingProfile = .instance
+    /// What the host records in each instance's history and revisions (written with its
+    /// saves). Off by default for now: on the lightest workflows `instance` costs about a
+    /// third of the throughput and `full` almost half (`host-bench tracking`).
+    public var tracking: TrackingProfile = .off
     /// How long the history of a finished instance is kept; the host removes older history a
     /// few instances at a time, at each lock renewal.
     public var historyRetention: Duration = .seconds(7 * 24 * 3600)

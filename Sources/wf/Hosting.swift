@@ -47,10 +47,11 @@ struct HostingOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "What each instance's history records (wf history): instance (created, saved, loaded, unloaded, "
-                + "commands, the end), full (also every activity, bookmark, timer and line) or off.",
-            valueName: "instance|full|off"))
-    var tracking: TrackingProfile = .instance
+            "What each instance's history and revisions record (wf history, wf show --revision): off, instance "
+                + "(created, saved, loaded, unloaded, commands, the end; a revision per save) or full (also every "
+                + "activity, bookmark, timer and line).",
+            valueName: "off|instance|full"))
+    var tracking: TrackingProfile = .off
 
     @Flag(help: "Print the host's progress (loads, saves, unloads) on stderr.")
     var verbose = false

@@ -283,7 +283,7 @@ import Testing
         defer { Task { await fixture.destroy() } }
         let host = try await HTTPHost(
             fixture, hostID: "api", definitions: ["order": try Self.orderApproval()],
-            arguments: ["--log-format", "json"])
+            arguments: ["--log-format", "json", "--tracking", "instance"])
         defer { Task { _ = await host.stop() } }
 
         let submitted = try await host.call(
