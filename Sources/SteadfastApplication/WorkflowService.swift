@@ -117,6 +117,63 @@ public struct WorkflowService: Sendable {
         return records.map(HistoryEntryView.init)
     }
 
+    /// Puts the instance back to revision `version` (the state its save of that version wrote)
+    /// and unlocks it, as version current + 1, recording the rewind in its history; a host of
+    /// its definition then runs it from there. It must not be held by a live host (`wf abandon`
+    /// lets go of it first). `catalog` must have the revision's exact definition: its running
+    /// activities, bookmarks and timers are what that definition makes of the state. What the
+    /// instance did after that revision is discarded; entries still waiting in its inbox stay.
+    public func rewind(
+        _ id: UUID, to version: Int64, catalog: DefinitionCatalog
+    ) async throws(ApplicationError) -> InstanceView {
+        guard let data = try await call({ try await store.revision(of: id, version: version) }) else {
+            throw ApplicationError(
+                .instanceNotFound,
+                "instance \(id) has no revision \(version) (see `wf history` for its versions; hosts keep "
+                    + "revisions with --tracking instance or full, for the history's retention)")
+        }
+        let state: InstanceState
+        do {
+            state = try InstanceState.decode(data)
+        } catch {
+            throw ApplicationError(.corruptState, "revision \(version) of instance \(id) cannot be read: \(error)")
+        }
+        let identity = state.definition
+        guard let definition = catalog.definition(name: identity.name, version: identity.version),
+            definition.identity.fingerprint == identity.fingerprint
+        else {
+            throw ApplicationError(
+                .definitionNotFound,
+                "revision \(version) of instance \(id) runs \(identity), which is not among the definitions "
+                    + "given; pass its file with --definitions")
+        }
+        let snapshot: InstanceSnapshot
+        do {
+            snapshot = try WorkflowInstance(definition: definition, state: state).snapshot(suspended: false)
+        } catch {
+            throw ApplicationError(error)
+        }
+        let now = clock()
+        try await call {
+            let owner = try await store.createLockOwner(hostID: operatorHostID, lockDuration: .seconds(30))
+            do {
+                let current = try await store.loadInstance(id, owner: owner.id).record
+                let event = HistoryEvent(
+                    at: now, kind: .rewound,
+                    detail: ["to": .number(Double(version)), "from": .number(Double(current.version))])
+                _ = try await store.save(
+                    SaveRequest(
+                        instanceID: id, owner: owner.id, expectedVersion: current.version, snapshot: snapshot,
+                        lockAction: .unlock, history: [event]))
+            } catch {
+                try? await store.deleteLockOwner(owner.id)
+                throw error
+            }
+            try await store.deleteLockOwner(owner.id)
+        }
+        return try await show(id)
+    }
+
     // MARK: Control commands
 
     /// Stores a control command for the instance, whoever holds it, then waits as asked. When no

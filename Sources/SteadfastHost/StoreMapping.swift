@@ -12,7 +12,7 @@ extension Instant {
 extension WorkflowInstance {
     /// The row the store keeps for this instance now, promoted properties included; a
     /// `state-too-large` error when its state exceeds ``WorkflowLimits``.
-    func snapshot(suspended: Bool) throws(WorkflowError) -> InstanceSnapshot {
+    public func snapshot(suspended: Bool) throws(WorkflowError) -> InstanceSnapshot {
         InstanceSnapshot(
             state: try state.encoded(),
             status: state.status,

@@ -197,3 +197,28 @@ struct History: AsyncParsableCommand {
         return String(decoding: try encoder.encode(record), as: UTF8.self)
     }
 }
+
+/// `wf rewind ID --to N`: puts an instance back to one of its revisions.
+struct Rewind: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put an instance back to one of its revisions (see `wf history` for the versions) and let it run on.",
+        discussion: """
+            The instance takes the state its save of version N wrote, as a new version, and is unlocked: a host of \
+            its definition runs it on from there (a faulted instance, say, from its last good revision). What it \
+            did after that revision is discarded; messages still waiting in its inbox stay. A live host must not \
+            hold it (`wf abandon` makes it let go). The revision's exact definition must be among --definitions. \
+            The rewind is recorded in its history.
+            """)
+
+    @OptionGroup var instance: InstanceOptions
+    @Option(help: ArgumentHelp("The revision (version) to go back to.", valueName: "N")) var to: Int64
+    @OptionGroup var definitions: DefinitionOptions
+
+    func run() async throws {
+        let catalog = try await reportingErrors(json: instance.output.json) { try definitions.load().catalog }
+        let view = try await instance.withInstance { service, id in
+            try await service.rewind(id, to: to, catalog: catalog)
+        }
+        if instance.output.json { try printJSON(view) } else { print(view.detailText) }
+    }
+}

@@ -37,6 +37,8 @@ public struct HistoryKind: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let completed = HistoryKind(rawValue: "completed")
     /// What a writeLine printed (detail: `text`).
     public static let line = HistoryKind(rawValue: "line")
+    /// An operator put the instance back to an earlier revision (detail: `to`, `from`).
+    public static let rewound = HistoryKind(rawValue: "rewound")
 
     /// The kinds that end an instance's history: retention counts from the newest of them.
     public static let final: Set<HistoryKind> = [.completed, .faulted, .terminated, .canceled]
