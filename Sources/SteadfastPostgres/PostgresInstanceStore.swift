@@ -48,12 +48,15 @@ public final class PostgresInstanceStore: SQLBackedStore {
         self.commands = SQLInstanceCommands(options: options)
         // A host frozen inside a transaction (paused, cut off) must not hold row locks for as
         // long as TCP takes to notice: others wait at most the lock timeout (then retry: a
-        // conflict), and the server ends a transaction left idle. The store's frequent statements
+        // conflict), and the server ends a transaction left idle for 10 s (the store's never
+        // idle: their statements go out back to back). Until then, the rows it locked are skipped
+        // by other hosts' claims: a host frozen mid-transaction (SIGSTOP) held one instance from
+        // its successor for the whole minute this was before. The store's frequent statements
         // find their rows by key; without `enable_seqscan = off`, a statement prepared
         // while its table was small keeps a sequential-scan plan after the table grows (with
         // rows, or with dead versions of the few it has: a save then took 210 µs instead of 94).
         let setup =
-            "SET lock_timeout = '5s'; SET idle_in_transaction_session_timeout = '60s'; SET enable_seqscan = off"
+            "SET lock_timeout = '5s'; SET idle_in_transaction_session_timeout = '10s'; SET enable_seqscan = off"
             + (postgresOptions.synchronousCommit ? "" : "; SET synchronous_commit = off")
         let writes = try Self.connect(
             conninfo, setup: setup, count: postgresOptions.writeConnections, location: location)
