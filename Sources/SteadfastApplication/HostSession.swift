@@ -32,7 +32,7 @@ public final class HostSession: Sendable {
                     box.record(uuid, state)
                 }
                 onEvent(event)
-                changes.signal(event.logEntry.instance)
+                changes.signal(event.instance)
             }, logger: logger, clock: clock)
         self.box = box
     }

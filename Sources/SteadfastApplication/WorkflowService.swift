@@ -58,19 +58,22 @@ public struct WorkflowService: Sendable {
     /// The instance as saved at version `revision` (its history keeps each save's state for
     /// the store's retention): what that state says, with that version.
     public func show(_ id: UUID, revision: Int64) async throws(ApplicationError) -> InstanceView {
-        guard let data = try await call({ try await store.revision(of: id, version: revision) }) else {
+        InstanceView(revision: try await revisionState(id, revision), version: revision)
+    }
+
+    /// The state of revision `version`, decoded; `instance-not-found` when there is none.
+    private func revisionState(_ id: UUID, _ version: Int64) async throws(ApplicationError) -> InstanceState {
+        guard let data = try await call({ try await store.revision(of: id, version: version) }) else {
             throw ApplicationError(
                 .instanceNotFound,
-                "instance \(id) has no revision \(revision): its hosts record revisions with its history "
-                    + "(not with --tracking off), and retention removes them; see `wf history` for the versions")
+                "instance \(id) has no revision \(version): hosts record revisions with the history (with "
+                    + "--tracking instance or full), and retention removes them; see `wf history` for the versions")
         }
-        let state: InstanceState
         do {
-            state = try InstanceState.decode(data)
+            return try InstanceState.decode(data)
         } catch {
-            throw ApplicationError(.corruptState, "revision \(revision) of instance \(id) cannot be read: \(error)")
+            throw ApplicationError(.corruptState, "revision \(version) of instance \(id) cannot be read: \(error)")
         }
-        return InstanceView(revision: state, version: revision)
     }
 
     /// A page of instances, newest-updated first, and the token that continues it (nil on the
@@ -126,18 +129,7 @@ public struct WorkflowService: Sendable {
     public func rewind(
         _ id: UUID, to version: Int64, catalog: DefinitionCatalog
     ) async throws(ApplicationError) -> InstanceView {
-        guard let data = try await call({ try await store.revision(of: id, version: version) }) else {
-            throw ApplicationError(
-                .instanceNotFound,
-                "instance \(id) has no revision \(version) (see `wf history` for its versions; hosts keep "
-                    + "revisions with --tracking instance or full, for the history's retention)")
-        }
-        let state: InstanceState
-        do {
-            state = try InstanceState.decode(data)
-        } catch {
-            throw ApplicationError(.corruptState, "revision \(version) of instance \(id) cannot be read: \(error)")
-        }
+        let state = try await revisionState(id, version)
         let identity = state.definition
         guard let definition = catalog.definition(name: identity.name, version: identity.version),
             definition.identity.fingerprint == identity.fingerprint

@@ -2,27 +2,44 @@ import Logging
 import SteadfastCore
 
 extension HostEvent {
-    /// How an event is logged: its level, the instance it is about, and a message for people.
-    /// `persisted` is `debug` (a served host saves at every idle point); the rest `info` and up.
-    public var logEntry: (level: Logger.Level, instance: String?, message: String) {
+    /// The instance the event is about (nil for a failed detection round).
+    public var instance: String? {
         switch self {
-        case .line(let id, let text): (.info, id, text)
-        case .faulted(let id, let reason): (.error, id, "faulted: \(reason)")
-        case .abandoned(let id, let reason): (.warning, id, "stopped working on the instance: \(reason)")
-        case .rejected(let id, let entry, let reason): (.warning, id, "inbox entry \(entry) rejected: \(reason)")
-        case .blocked(let id, let reason): (.warning, id, "blocked: \(reason)")
-        case .detectionFailed(let reason): (.error, nil, "runnable-instance detection failed: \(reason)")
-        case .unloaded(let id, let next):
-            (.info, id, "saved and unloaded" + (next.map { "; next timer at \($0)" } ?? ""))
-        case .started(let id): (.info, id, "started")
-        case .loaded(let id): (.info, id, "loaded")
-        case .persisted(let id, let version): (.debug, id, "saved (version \(version))")
-        case .finished(let id, let state):
-            (
-                state.status == .completed ? .info : .warning, id,
-                state.status.rawValue
-                    + ((state.fault?.message ?? state.terminationReason).map { ": \($0)" } ?? "")
-            )
+        case .line(let id, _), .started(let id), .loaded(let id), .persisted(let id, _), .unloaded(let id, _),
+            .finished(let id, _), .faulted(let id, _), .abandoned(let id, _), .rejected(let id, _, _),
+            .blocked(let id, _):
+            id
+        case .detectionFailed: nil
+        }
+    }
+
+    /// How the event is logged: `persisted` is `debug` (a served host saves at every idle
+    /// point); the rest `info` and up.
+    public var logLevel: Logger.Level {
+        switch self {
+        case .persisted: .debug
+        case .line, .started, .loaded, .unloaded: .info
+        case .finished(_, let state): state.status == .completed ? .info : .warning
+        case .abandoned, .rejected, .blocked: .warning
+        case .faulted, .detectionFailed: .error
+        }
+    }
+
+    /// The event for people.
+    public var logMessage: String {
+        switch self {
+        case .line(_, let text): text
+        case .faulted(_, let reason): "faulted: \(reason)"
+        case .abandoned(_, let reason): "stopped working on the instance: \(reason)"
+        case .rejected(_, let entry, let reason): "inbox entry \(entry) rejected: \(reason)"
+        case .blocked(_, let reason): "blocked: \(reason)"
+        case .detectionFailed(let reason): "runnable-instance detection failed: \(reason)"
+        case .unloaded(_, let next): "saved and unloaded" + (next.map { "; next timer at \($0)" } ?? "")
+        case .started: "started"
+        case .loaded: "loaded"
+        case .persisted(_, let version): "saved (version \(version))"
+        case .finished(_, let state):
+            state.status.rawValue + ((state.fault?.message ?? state.terminationReason).map { ": \($0)" } ?? "")
         }
     }
 }
@@ -50,14 +67,14 @@ extension Logger {
     /// Logs a host event with its name, the instance and its definition (name and version) as metadata;
     /// the host's own id is already in the logger's metadata.
     func log(_ event: HostEvent, definition: DefinitionIdentity?) {
-        let (level, instance, message) = event.logEntry
-        guard level >= logLevel else { return }
+        let level = event.logLevel
+        guard level >= logLevel else { return }  // nothing is formatted for a level left out
         var metadata: Logger.Metadata = ["event": .string(event.name)]
-        if let instance { metadata["instance"] = .string(instance) }
+        if let instance = event.instance { metadata["instance"] = .string(instance) }
         if let definition {
             metadata["definition"] = .string(definition.name)
             metadata["definition_version"] = .string(definition.version)
         }
-        log(level: level, "\(message)", metadata: metadata)
+        log(level: level, "\(event.logMessage)", metadata: metadata)
     }
 }

@@ -15,8 +15,7 @@ import Testing
 @Suite(.serialized) struct HTTPAPITests {
     /// The order-approval sample, its 72-hour timeout shortened to `timeout`.
     static func orderApproval(timeout: String = "PT72H") throws -> String {
-        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Samples/order-approval.json")
+        let sample = repository("Samples/order-approval.json")
         return try String(contentsOf: sample, encoding: .utf8).replacingOccurrences(of: "PT72H", with: timeout)
     }
 
@@ -121,24 +120,12 @@ import Testing
         /// Checks every call made so far against `Schemas/openapi.json` (`scripts/openapi-conformance`):
         /// each route, parameter, status, response body and header is as the document says.
         func expectConformance(sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent()
             let file = stderr.deletingPathExtension().appendingPathExtension("exchanges.json")
             try Data(JSONValue.array(exchanges.withLock { $0 }).jsonText.utf8).write(to: file)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "python3", root.appendingPathComponent("scripts/openapi-conformance").path,
-                root.appendingPathComponent("Schemas/openapi.json").path, file.path,
-            ]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(
-                process.terminationStatus == 0 && text.hasPrefix("conforms"), "\(text)", sourceLocation: sourceLocation)
+            let (status, text) = try HTTPAPITests.python(
+                HTTPAPITests.repository("scripts/openapi-conformance").path, HTTPAPITests.openAPIDocument.path,
+                file.path)
+            #expect(status == 0 && text.hasPrefix("conforms"), "\(text)", sourceLocation: sourceLocation)
         }
 
         static func call(
@@ -174,31 +161,18 @@ import Testing
         init(_ description: String) { self.description = description }
     }
 
-    /// `Schemas/openapi.json`'s routes, as (method, path).
-    static func documentedRoutes() throws -> Set<String> {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schemas/openapi.json")
-        let document = try JSONValue.parse(try Data(contentsOf: file), what: "Schemas/openapi.json")
-        guard case .object(let paths)? = document["paths"] else { throw HTTPTestError("the document has no paths") }
-        var routes = Set<String>()
-        for (path, operations) in paths {
-            guard case .object(let methods) = operations else { continue }
-            for method in methods.keys { routes.insert("\(method.uppercased()) \(path)") }
-        }
-        return routes
-    }
+    /// `Schemas/openapi.json`'s routes, as "METHOD path".
+    static func documentedRoutes() throws -> Set<String> { Set(try documentedParameters().keys) }
 
     /// `Schemas/openapi.json`'s query and header parameters of each route ("METHOD path").
     static func documentedParameters() throws -> [String: (query: Set<String>, headers: Set<String>)] {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schemas/openapi.json")
-        let document = try JSONValue.parse(try Data(contentsOf: file), what: "Schemas/openapi.json")
+        let document = try JSONValue.parse(try Data(contentsOf: openAPIDocument), what: "Schemas/openapi.json")
         func resolve(_ value: JSONValue) -> JSONValue {
             guard let reference = value["$ref"]?.stringValue else { return value }
             return reference.dropFirst(2).split(separator: "/").reduce(document) { $0[String($1)] ?? .null }
         }
         var result: [String: (query: Set<String>, headers: Set<String>)] = [:]
-        guard case .object(let paths)? = document["paths"] else { return result }
+        guard case .object(let paths)? = document["paths"] else { throw HTTPTestError("the document has no paths") }
         for (path, operations) in paths {
             guard case .object(let methods) = operations else { continue }
             for (method, operation) in methods {
@@ -257,25 +231,36 @@ import Testing
     /// The document is valid OpenAPI 3.1 (checked with Python's `openapi-spec-validator`, an
     /// independent validator).
     @Test func theOpenAPIDocumentIsValid() throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schemas/openapi.json")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
+        let (status, text) = try Self.python(
+            "-c",
             "import json, sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); "
                 + "print('valid')",
-            file.path,
-        ]
+            Self.openAPIDocument.path)
+        #expect(
+            status == 0 && text.contains("valid"),
+            "python3 with openapi-spec-validator is needed (scripts/setup installs it): \(text)")
+    }
+
+    /// A file of the repository.
+    static func repository(_ path: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(path)
+    }
+
+    static let openAPIDocument = repository("Schemas/openapi.json")
+
+    /// Runs python3 with `arguments`; its exit status and its output (stdout and stderr).
+    static func python(_ arguments: String...) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        process.waitUntilExit()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(
-            process.terminationStatus == 0 && text.contains("valid"),
-            "python3 with openapi-spec-validator is needed (scripts/setup installs it): \(text)")
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
     }
 
     @Test func anOrderIsSubmittedThenApproved() async throws {

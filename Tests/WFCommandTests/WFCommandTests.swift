@@ -336,6 +336,7 @@ extension WFCommandTests {
             (["show", missing] + store, "instance-not-found"),
             (["history", missing] + store, "instance-not-found"),
             (["inbox", missing] + store, "instance-not-found"),
+            (["rewind", missing, "--to", "1", "--definitions", "no-such-folder"] + store, "definition-not-found"),
             (["suspend", missing] + store, "instance-not-found"),
             (["unsuspend", missing] + store, "instance-not-found"),
             (["terminate", missing] + store, "instance-not-found"),
