@@ -49,6 +49,7 @@ public struct InstanceStoreContract: Sendable {
         case mixedBatches
         case idempotentCreate
         case history
+        case restoreFromHistory
 
         public var description: String { rawValue }
     }
@@ -109,6 +110,7 @@ public struct InstanceStoreContract: Sendable {
         case .loadRacingTheHoldersSave: LoadVersusReleaseCases.loadRacingTheHoldersSave
         case .idempotentCreate: IdempotencyCases.createdOncePerKey
         case .history: HistoryCases.recordedWithSaves
+        case .restoreFromHistory: HistoryCases.restoredFromHistory
         }
     }
 }

@@ -28,6 +28,9 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         public static let instanceFinished = Code(rawValue: "instance-finished")
         public static let definitionNotFound = Code(rawValue: "definition-not-found")
         public static let invalidDefinition = Code(rawValue: "invalid-definition")
+        /// An instance cannot move onto the other version of its definition asked for (the
+        /// message names the first difference).
+        public static let incompatibleDefinition = Code(rawValue: "incompatible-definition")
         public static let noRoute = Code(rawValue: "no-route")
         /// A message or command was stored but will never be applied (its reason says why).
         public static let rejected = Code(rawValue: "rejected")
@@ -70,7 +73,9 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
         switch code {
         case .invalidInput, .invalidStoreURL, .invalidDefinition, .ambiguousID: 400
         case .instanceNotFound, .keyNotFound, .definitionNotFound, .storeNotFound, .noRoute: 404
-        case .instanceLocked, .instanceFinished, .keyConflict, .conflict, .rejected, .instanceQuarantined: 409
+        case .instanceLocked, .instanceFinished, .keyConflict, .conflict, .rejected, .instanceQuarantined,
+            .incompatibleDefinition:
+            409
         case .stateTooLarge, .payloadTooLarge: 413
         case .idempotencyKeyReused: 422
         case .unauthorized: 401
@@ -96,6 +101,7 @@ public struct ApplicationError: Error, Sendable, Hashable, CustomStringConvertib
                 case .corruptState, .unsupportedStateFormat: .corruptState
                 case .stateTooLarge: .stateTooLarge
                 case .definitionMismatch: .conflict
+                case .incompatibleDefinition: .incompatibleDefinition
                 default: .invalidInput
                 }
             self.init(code, error.message)

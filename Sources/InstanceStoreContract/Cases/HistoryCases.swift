@@ -79,4 +79,55 @@ enum HistoryCases {
         try await store.deleteInstance(running.id)
         #expect(try await store.history(of: running.id, after: nil, limit: 10).isEmpty)
     }
+
+    /// An instance the completion action deleted comes back from its history (a rewind): the
+    /// row takes the version asked for and keeps its creation time, so its history goes on
+    /// where it stopped; a second restore of a live row is refused; retention leaves the
+    /// history of a restored instance alone until it ends again.
+    @Sendable static func restoredFromHistory(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore(completionAction: .deleteAll)
+        let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(100_000))
+        let created = try await store.createInstance(
+            CreateInstanceRequest(
+                owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot(),
+                history: [event(.created, fixture)]))
+        let id = created.id
+        fixture.clock.advance(by: .seconds(5))
+        let completion = try await store.save(
+            SaveRequest(
+                instanceID: id, owner: owner.id, expectedVersion: 1,
+                snapshot: ContractFixture.snapshot(status: .completed), lockAction: .complete,
+                history: [event(.completed, fixture)]))
+        #expect(completion.deleted)
+        await expectStoreError(.instanceNotFound) { try await store.readInstance(id) }
+
+        fixture.clock.advance(by: .seconds(5))
+        let state = ContractFixture.state(size: 200, seed: 3)
+        let restoring = CreateInstanceRequest(
+            id: id, owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot(state: state),
+            history: [event(.rewound, fixture, ["to": 1, "from": 2])], version: 3)
+        let restored = try await store.createInstance(restoring)
+        #expect(restored.summary.version == 3)
+        let read = try await store.readInstance(id)
+        #expect(read.version == 3 && read.state == state)
+        #expect(read.summary.createdAt == created.summary.createdAt, "the creation time keys the history")
+        let history = try await store.history(of: id, after: nil, limit: 10)
+        #expect(history.map(\.event.kind) == [.created, .completed, .rewound])
+        #expect(history.map(\.version) == [1, 2, 3])
+        #expect(try await store.revision(of: id, version: 3) == state)
+        await expectStoreError(.invalidRequest) { try await store.createInstance(restoring) }
+
+        // It ended once, long ago; it lives again, so retention keeps its history.
+        fixture.clock.advance(by: .seconds(3600))
+        #expect(try await store.pruneHistory(endedBefore: fixture.clock.now, limit: 10) == 0)
+        #expect(try await store.history(of: id, after: nil, limit: 10).count == 3)
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: id, owner: owner.id, expectedVersion: 3,
+                snapshot: ContractFixture.snapshot(status: .completed), lockAction: .complete,
+                history: [event(.completed, fixture)]))
+        fixture.clock.advance(by: .seconds(3600))
+        #expect(try await store.pruneHistory(endedBefore: fixture.clock.now, limit: 10) == 1)
+        #expect(try await store.history(of: id, after: nil, limit: 10).isEmpty)
+    }
 }

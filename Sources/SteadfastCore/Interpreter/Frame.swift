@@ -93,10 +93,24 @@ extension Frame {
 /// rejected with a clear error instead of crashing the interpreter.
 enum FrameValidator {
     static func validate(_ frame: Frame, against node: Node) throws(WorkflowError) {
-        func fail(_ detail: String) -> WorkflowError {
-            WorkflowError(
-                .corruptState, "the saved execution state does not fit the definition at \(node.path): \(detail)")
+        do {
+            try check(frame, against: node)
+        } catch {
+            throw WorkflowError(
+                .corruptState, "the saved execution state does not fit the definition at \(error.path): \(error.detail)"
+            )
         }
+    }
+
+    /// Where a frame tree does not fit a definition's activities, and how.
+    struct Misfit: Error {
+        var path: String
+        var detail: String
+    }
+
+    /// Throws the first place, depth first, where `frame` does not fit `node`.
+    static func check(_ frame: Frame, against node: Node) throws(Misfit) {
+        func fail(_ detail: String) -> Misfit { Misfit(path: node.path, detail: detail) }
         switch (frame, node.kind) {
         case (.sequence(let index, _), .sequence(let nodes)):
             guard nodes.indices.contains(index) else { throw fail("step \(index) of \(nodes.count)") }
@@ -120,7 +134,7 @@ enum FrameValidator {
         default:
             throw fail("found a \(frame.kindName) frame on a \(node.kindName) activity")
         }
-        for (childNode, childFrame) in frame.children(of: node) { try validate(childFrame, against: childNode) }
+        for (childNode, childFrame) in frame.children(of: node) { try check(childFrame, against: childNode) }
     }
 }
 

@@ -70,6 +70,15 @@ public struct WorkflowInstance: Sendable {
         }
     }
 
+    /// Loads a state whose bookmarks, timers, keys and flags are recomputed from its frames and
+    /// variables rather than checked (see ``init(continuing:of:under:as:setting:)``).
+    init(definition: WorkflowDefinition, recomputing state: InstanceState) throws(WorkflowError) {
+        if let execution = state.execution { try FrameValidator.validate(execution, against: definition.root) }
+        self.definition = definition
+        self.state = state
+        refreshDerivedState()
+    }
+
     /// Decodes and loads an encoded state (see ``InstanceState/encoded()``).
     public init(definition: WorkflowDefinition, encodedState: Data) throws(WorkflowError) {
         try self.init(definition: definition, state: try InstanceState.decode(encodedState))

@@ -18,6 +18,8 @@ public struct WorkflowError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let correlationMismatch = Code(rawValue: "correlation-mismatch")
         public static let notRunnable = Code(rawValue: "not-runnable")
         public static let noSuchAsyncCall = Code(rawValue: "no-such-async-call")
+        /// An instance cannot move onto another version of its definition at the point it is at.
+        public static let incompatibleDefinition = Code(rawValue: "incompatible-definition")
     }
 
     public var code: Code

@@ -1,9 +1,14 @@
 import Foundation
 import SteadfastCore
 
-/// Creates an instance locked to `owner` at version 1.
+/// Creates an instance locked to `owner` at `version` (1 for a new instance).
 public struct CreateInstanceRequest: Sendable, Hashable {
     public var id: UUID
+    /// 1 for a new instance. A later version brings back an instance whose row is gone (the
+    /// completion action deleted it) from its history: the row keeps the creation time of the
+    /// history's first record, so the history goes on where it stopped. The caller gives a
+    /// version after the last one recorded.
+    public var version: Int64
     public var owner: UUID
     public var definition: DefinitionIdentity
     public var snapshot: InstanceSnapshot
@@ -11,7 +16,7 @@ public struct CreateInstanceRequest: Sendable, Hashable {
     /// naming the instance the first one created (or `idempotencyKeyReused` when it asks for
     /// something else), for as long as the store keeps the key.
     public var idempotency: IdempotencyKey?
-    /// The first history records (version 1), in the create's transaction.
+    /// The first history records (at `version`), in the create's transaction.
     public var history: [HistoryEvent]
 
     public init(
@@ -20,9 +25,11 @@ public struct CreateInstanceRequest: Sendable, Hashable {
         definition: DefinitionIdentity,
         snapshot: InstanceSnapshot,
         idempotency: IdempotencyKey? = nil,
-        history: [HistoryEvent] = []
+        history: [HistoryEvent] = [],
+        version: Int64 = 1
     ) {
         self.id = id
+        self.version = version
         self.owner = owner
         self.definition = definition
         self.snapshot = snapshot

@@ -17,7 +17,9 @@ extension SQLInstanceCommands {
                 instanceID: request.id)
         }
         try replaceAttachments(of: request.id, with: request.snapshot, stored: StoredAttachments(), on: db)
-        try recordHistory(of: request.id, version: 1, request.history, state: state, createdAt: now, on: db)
+        try recordHistory(
+            of: request.id, version: request.version, request.history, state: state,
+            createdAt: request.version == 1 ? now : nil, on: db)
         return Self.created(request, owner: owner, encoding: state.encoding, now: now)
     }
 
@@ -25,7 +27,7 @@ extension SQLInstanceCommands {
     /// attached rows. A refusal (a dead owner, a taken id or key) sends it the usual way, which
     /// names it.
     public func pipelinedCreate(_ request: CreateInstanceRequest) -> SQLPipelined<InstanceRecord>? {
-        guard request.idempotency == nil else { return nil }
+        guard request.idempotency == nil, request.version == 1 else { return nil }
         let now = StoreTime.date(StoreTime.milliseconds(self.now))
         guard let (insert, state) = try? instanceInsert(request, now: now) else { return nil }
         let id = request.id
@@ -114,7 +116,8 @@ extension SQLInstanceCommands {
                 id, definition_name, definition_version, status, is_suspended, version,
                 lock_owner_id, next_timer_at, state, state_encoding, state_size, fault,
                 created_at, updated_at, definition_fingerprint, blocked_reason)
-            VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                COALESCE((SELECT created_at FROM history WHERE instance_id = ? AND version = 1 AND ? > 1), ?), ?, ?, ?)
             RETURNING
                 (SELECT host_id FROM lock_owners WHERE id = lock_owner_id),
                 (SELECT lock_duration_ms FROM lock_owners WHERE id = lock_owner_id),
@@ -122,9 +125,10 @@ extension SQLInstanceCommands {
             """,
             [
                 .uuid(request.id), .text(request.definition.name), .text(request.definition.version),
-                .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .uuid(request.owner),
-                .optionalTime(snapshot.nextTimerAt), .blob(state.bytes), .text(state.encoding.rawValue),
-                .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault), .time(now), .time(now),
+                .text(snapshot.status.rawValue), .bool(snapshot.isSuspended), .integer(request.version),
+                .uuid(request.owner), .optionalTime(snapshot.nextTimerAt), .blob(state.bytes),
+                .text(state.encoding.rawValue), .integer(Int64(snapshot.state.count)), .optionalText(snapshot.fault),
+                .uuid(request.id), .integer(request.version), .time(now), .time(now),
                 .text(request.definition.fingerprint), .optionalText(snapshot.blockedReason),
             ]
         )
@@ -138,7 +142,7 @@ extension SQLInstanceCommands {
         let snapshot = request.snapshot
         let summary = InstanceSummary(
             id: request.id, definition: request.definition, status: snapshot.status,
-            isSuspended: snapshot.isSuspended, version: 1,
+            isSuspended: snapshot.isSuspended, version: request.version,
             lock: InstanceLock(ownerID: owner.id, hostID: owner.hostID, expiresAt: owner.lockExpiresAt),
             nextTimerAt: snapshot.nextTimerAt.map { StoreTime.date(StoreTime.milliseconds($0)) },
             fault: snapshot.fault, blockedReason: snapshot.blockedReason, createdAt: now, updatedAt: now)

@@ -114,7 +114,8 @@ extension SQLInstanceCommands {
     }
 
     /// Deletes the history of up to `limit` instances that ended before `cutoff` and recorded
-    /// nothing since; returns how many instances' history went.
+    /// nothing since they ended (a rewind after the end keeps it); returns how many instances'
+    /// history went.
     public func pruneHistory(endedBefore cutoff: Date, limit: Int, on db: any SQLConnection) throws -> Int {
         let ended = try db.query(
             """
@@ -122,10 +123,10 @@ extension SQLInstanceCommands {
             WHERE ended_at < ? AND NOT EXISTS (
                 SELECT 1 FROM history later
                 WHERE later.created_at = h.created_at AND later.instance_id = h.instance_id
-                    AND later.recorded_at >= ?)
+                    AND later.version > h.version)
             LIMIT ?
             """,
-            [.time(cutoff), .time(cutoff), .integer(Int64(max(0, limit)))]
+            [.time(cutoff), .integer(Int64(max(0, limit)))]
         )
         for row in ended {
             try db.execute(
