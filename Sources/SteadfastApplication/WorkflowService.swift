@@ -12,7 +12,7 @@ public struct WorkflowService: Sendable {
     /// The host id of the short-lived lock owner an operator's command uses to apply itself to
     /// an instance no host holds.
     public var operatorHostID = "wf-operator-\(ProcessInfo.processInfo.processIdentifier)"
-    private let clock: StoreClock
+    let clock: StoreClock
 
     public init(store: any InstanceStore, clock: @escaping StoreClock = { Date() }) {
         self.store = store
@@ -62,7 +62,7 @@ public struct WorkflowService: Sendable {
     }
 
     /// The state of revision `version`, decoded; `instance-not-found` when there is none.
-    private func revisionState(_ id: UUID, _ version: Int64) async throws(ApplicationError) -> InstanceState {
+    func revisionState(_ id: UUID, _ version: Int64) async throws(ApplicationError) -> InstanceState {
         guard let data = try await call({ try await store.revision(of: id, version: version) }) else {
             throw ApplicationError(
                 .instanceNotFound,
@@ -120,52 +120,6 @@ public struct WorkflowService: Sendable {
         return records.map(HistoryEntryView.init)
     }
 
-    /// Puts the instance back to revision `version` (the state its save of that version wrote)
-    /// and unlocks it, as version current + 1, recording the rewind in its history; a host of
-    /// its definition then runs it from there. It must not be held by a live host (`wf abandon`
-    /// lets go of it first). `catalog` must have the revision's exact definition: its running
-    /// activities, bookmarks and timers are what that definition makes of the state. What the
-    /// instance did after that revision is discarded; entries still waiting in its inbox stay.
-    public func rewind(
-        _ id: UUID, to version: Int64, catalog: DefinitionCatalog
-    ) async throws(ApplicationError) -> InstanceView {
-        let state = try await revisionState(id, version)
-        let identity = state.definition
-        guard let definition = catalog.definition(name: identity.name, version: identity.version),
-            definition.identity.fingerprint == identity.fingerprint
-        else {
-            throw ApplicationError(
-                .definitionNotFound,
-                "revision \(version) of instance \(id) runs \(identity), which is not among the definitions "
-                    + "given; pass its file with --definitions")
-        }
-        let snapshot: InstanceSnapshot
-        do {
-            snapshot = try WorkflowInstance(definition: definition, state: state).snapshot(suspended: false)
-        } catch {
-            throw ApplicationError(error)
-        }
-        let now = clock()
-        try await call {
-            let owner = try await store.createLockOwner(hostID: operatorHostID, lockDuration: .seconds(30))
-            do {
-                let current = try await store.loadInstance(id, owner: owner.id).record
-                let event = HistoryEvent(
-                    at: now, kind: .rewound,
-                    detail: ["to": .number(Double(version)), "from": .number(Double(current.version))])
-                _ = try await store.save(
-                    SaveRequest(
-                        instanceID: id, owner: owner.id, expectedVersion: current.version, snapshot: snapshot,
-                        lockAction: .unlock, history: [event]))
-            } catch {
-                try? await store.deleteLockOwner(owner.id)
-                throw error
-            }
-            try await store.deleteLockOwner(owner.id)
-        }
-        return try await show(id)
-    }
-
     // MARK: Control commands
 
     /// Stores a control command for the instance, whoever holds it, then waits as asked. When no
@@ -187,15 +141,23 @@ public struct WorkflowService: Sendable {
     /// a message only a host can apply), and saves once. Nothing to apply
     /// leaves the instance untouched (its version does not change).
     func applyWithoutHost(_ id: UUID) async throws(ApplicationError) {
+        try await asOperator { owner in try await applyControl(id, owner: owner) }
+    }
+
+    /// Runs `body` as a short-lived lock owner of its own (an operator's change to an instance
+    /// no host holds), deleted afterwards, which releases any lock `body` left.
+    func asOperator<T>(_ body: (_ owner: UUID) async throws -> T) async throws(ApplicationError) -> T {
         try await call {
             let owner = try await store.createLockOwner(hostID: operatorHostID, lockDuration: .seconds(30))
+            let result: T
             do {
-                try await applyControl(id, owner: owner.id)
+                result = try await body(owner.id)
             } catch {
                 try? await store.deleteLockOwner(owner.id)
                 throw error
             }
             try await store.deleteLockOwner(owner.id)
+            return result
         }
     }
 

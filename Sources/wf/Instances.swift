@@ -204,21 +204,98 @@ struct Rewind: AsyncParsableCommand {
         abstract: "Put an instance back to one of its revisions (see `wf history` for the versions) and let it run on.",
         discussion: """
             The instance takes the state its save of version N wrote, as a new version, and is unlocked: a host of \
-            its definition runs it on from there (a faulted instance, say, from its last good revision). What it \
-            did after that revision is discarded; messages still waiting in its inbox stay. A live host must not \
-            hold it (`wf abandon` makes it let go). The revision's exact definition must be among --definitions. \
-            The rewind is recorded in its history.
+            its definition runs it on from there. What it did after that revision is discarded; messages still \
+            waiting in its inbox stay. A live host must not hold it (`wf abandon` makes it let go); an instance the \
+            completion action deleted comes back from its history. The revision's exact definition must be among \
+            --definitions. With --version, it goes on under that version of its definition (also among \
+            --definitions) when the two are compatible at that point: every running activity and open bookmark \
+            exists at the same place in the new version; otherwise nothing changes and the first difference is \
+            named. The rewind is recorded in its history.
             """)
 
     @OptionGroup var instance: InstanceOptions
     @Option(help: ArgumentHelp("The revision (version) to go back to.", valueName: "N")) var to: Int64
+    @OptionGroup var target: TargetVersionOption
     @OptionGroup var definitions: DefinitionOptions
 
     func run() async throws {
         let catalog = try await reportingErrors(json: instance.output.json) { try definitions.load().catalog }
         let view = try await instance.withInstance { service, id in
-            try await service.rewind(id, to: to, catalog: catalog)
+            try await service.rewind(id, to: to, onto: target.version, catalog: catalog)
         }
         if instance.output.json { try printJSON(view) } else { print(view.detailText) }
     }
+}
+
+struct Recover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring a faulted instance back: rewind it to its last revision from before the fault.",
+        discussion: """
+            Like `wf rewind ID --to N` with N the latest revision that had not ended. With --version, it goes on \
+            under that version of its definition (one that fixes the fault), when the two are compatible at that \
+            point; otherwise nothing changes and the first difference is named. A host of the definition then runs \
+            it on. Revisions are recorded by hosts that run with --tracking instance or full.
+            """)
+
+    @OptionGroup var instance: InstanceOptions
+    @OptionGroup var target: TargetVersionOption
+    @OptionGroup var definitions: DefinitionOptions
+
+    func run() async throws {
+        let catalog = try await reportingErrors(json: instance.output.json) { try definitions.load().catalog }
+        let view = try await instance.withInstance { service, id in
+            try await service.recover(id, onto: target.version, catalog: catalog)
+        }
+        if instance.output.json { try printJSON(view) } else { print(view.detailText) }
+    }
+}
+
+struct Fork: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a new instance from one of an instance's revisions, leaving that instance as it is.",
+        discussion: """
+            The new instance has its own id, the revision's variables (--set changes some, such as its correlation \
+            keys, which no two instances share) and goes on from the revision's point, on a host of its definition. \
+            Its history starts with `forked`, naming where it came from. The revision's exact definition must be \
+            among --definitions; --version runs the fork under another version of it, when compatible at that point.
+            """)
+
+    @OptionGroup var instance: InstanceOptions
+    @Option(help: ArgumentHelp("The revision (version) to start from.", valueName: "N")) var from: Int64
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Set a variable of the fork (repeatable); the value is JSON, else a string.", valueName: "NAME=VALUE"))
+    var settings: [String] = []
+    @OptionGroup var target: TargetVersionOption
+    @OptionGroup var definitions: DefinitionOptions
+
+    /// The variables `--set` gives (the last of one name wins).
+    private var changes: [String: JSONValue] {
+        get throws {
+            let pairs = try settings.map { try Values.keyValue($0, option: "--set") }
+            return Dictionary(pairs, uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    func validate() throws { _ = try changes }
+
+    func run() async throws {
+        let changes = try changes
+        let catalog = try await reportingErrors(json: instance.output.json) { try definitions.load().catalog }
+        let view = try await instance.withInstance { service, id in
+            try await service.fork(id, from: from, onto: target.version, setting: changes, catalog: catalog)
+        }
+        if instance.output.json { try printJSON(view) } else { print(view.detailText) }
+    }
+}
+
+/// `--version`: another version of the instance's definition to go on under.
+struct TargetVersionOption: ParsableArguments {
+    @Option(
+        name: .customLong("version"),
+        help: ArgumentHelp(
+            "Go on under this version of the instance's definition (among --definitions), if compatible.",
+            valueName: "VERSION"))
+    var version: String?
 }

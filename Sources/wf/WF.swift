@@ -17,7 +17,8 @@ struct WF: AsyncParsableCommand {
         version: version,
         subcommands: [
             Validate.self, Run.self, Send.self, ResumeBookmark.self, Serve.self, Instances.self, Show.self,
-            History.self, Inbox.self, Rewind.self, Suspend.self, Unsuspend.self, Terminate.self, Cancel.self,
+            History.self, Inbox.self, Rewind.self, Recover.self, Fork.self, Suspend.self, Unsuspend.self,
+            Terminate.self, Cancel.self,
             Abandon.self,
             Delete.self,
             Purge.self,

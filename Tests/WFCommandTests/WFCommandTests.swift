@@ -337,6 +337,8 @@ extension WFCommandTests {
             (["history", missing] + store, "instance-not-found"),
             (["inbox", missing] + store, "instance-not-found"),
             (["rewind", missing, "--to", "1", "--definitions", "no-such-folder"] + store, "definition-not-found"),
+            (["recover", missing, "--definitions", "no-such-folder"] + store, "definition-not-found"),
+            (["fork", missing, "--from", "1", "--definitions", "no-such-folder"] + store, "definition-not-found"),
             (["suspend", missing] + store, "instance-not-found"),
             (["unsuspend", missing] + store, "instance-not-found"),
             (["terminate", missing] + store, "instance-not-found"),
@@ -355,7 +357,7 @@ extension WFCommandTests {
             ["run", "x.json", "--time-to-unload", "1e300"], ["send", "op", "--timeout", "-1"],
             ["purge", "--older-than", "soon"], ["suspend", missing, "--wait", "never"],
             ["instances", "--limit", "-3"], ["run", "x.json", "--lock-renewal", "-1"],
-            ["show", "zz-not-hex", "--store", fixture.url],
+            ["show", "zz-not-hex", "--store", fixture.url], ["fork", missing, "--from", "1", "--set", "orderId"],
             ["instances", "--continuation", "garbage", "--store", fixture.url],
         ] {
             let run = try await fixture.wf(usage + ["--json"])

@@ -121,9 +121,22 @@ enum HistoryCases {
         fixture.clock.advance(by: .seconds(3600))
         #expect(try await store.pruneHistory(endedBefore: fixture.clock.now, limit: 10) == 0)
         #expect(try await store.history(of: id, after: nil, limit: 10).count == 3)
+        // A save may move it onto another version of its definition (a recovery); a completion may not.
+        let fixed = DefinitionIdentity(name: fixture.definition.name, version: "2.0", fingerprint: "beef")
         _ = try await store.save(
             SaveRequest(
-                instanceID: id, owner: owner.id, expectedVersion: 3,
+                instanceID: id, owner: owner.id, expectedVersion: 3, snapshot: ContractFixture.snapshot(),
+                definition: fixed))
+        #expect(try await store.readInstance(id).summary.definition == fixed)
+        await expectStoreError(.invalidRequest) {
+            try await store.save(
+                SaveRequest(
+                    instanceID: id, owner: owner.id, expectedVersion: 4,
+                    snapshot: ContractFixture.snapshot(status: .completed), lockAction: .complete, definition: fixed))
+        }
+        _ = try await store.save(
+            SaveRequest(
+                instanceID: id, owner: owner.id, expectedVersion: 4,
                 snapshot: ContractFixture.snapshot(status: .completed), lockAction: .complete,
                 history: [event(.completed, fixture)]))
         fixture.clock.advance(by: .seconds(3600))

@@ -37,8 +37,12 @@ public struct HistoryKind: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let completed = HistoryKind(rawValue: "completed")
     /// What a writeLine printed (detail: `text`).
     public static let line = HistoryKind(rawValue: "line")
-    /// An operator put the instance back to an earlier revision (detail: `to`, `from`).
+    /// An operator put the instance back to an earlier revision (detail: `to`, `from`, and
+    /// `definitionVersion` when it moved onto another version of its definition).
     public static let rewound = HistoryKind(rawValue: "rewound")
+    /// The instance was started from another one's revision (detail: `instance`, `revision`,
+    /// and `definitionVersion` when it runs another version of its definition).
+    public static let forked = HistoryKind(rawValue: "forked")
 
     /// The kinds that end an instance's history: retention counts from the newest of them.
     public static let final: Set<HistoryKind> = [.completed, .faulted, .terminated, .canceled]

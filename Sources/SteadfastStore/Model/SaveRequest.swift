@@ -31,6 +31,9 @@ public struct SaveRequest: Sendable, Hashable {
     /// What happened since the last save, recorded as this save's version in the same
     /// transaction (kept even when the completion action deletes the instance).
     public var history: [HistoryEvent]
+    /// Another version of the instance's definition it goes on under from this save (a
+    /// recovery onto a fixed version); nil keeps the one it has.
+    public var definition: DefinitionIdentity?
 
     public init(
         instanceID: UUID,
@@ -41,7 +44,8 @@ public struct SaveRequest: Sendable, Hashable {
         rejectedEntries: [Int64: String] = [:],
         poisonEntries: [Int64: String] = [:],
         lockAction: SaveLockAction = .keepLock,
-        history: [HistoryEvent] = []
+        history: [HistoryEvent] = [],
+        definition: DefinitionIdentity? = nil
     ) {
         self.instanceID = instanceID
         self.owner = owner
@@ -52,6 +56,7 @@ public struct SaveRequest: Sendable, Hashable {
         self.poisonEntries = poisonEntries
         self.lockAction = lockAction
         self.history = history
+        self.definition = definition
     }
 }
 

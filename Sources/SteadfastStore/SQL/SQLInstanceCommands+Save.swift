@@ -6,11 +6,22 @@ extension SQLInstanceCommands {
         let now = self.now
         let id = request.instanceID
         let snapshot = request.snapshot
+        if request.definition != nil && request.lockAction == .complete {
+            throw InstanceStoreError(
+                .invalidRequest, "A completing save cannot change the instance's definition; save it first.",
+                instanceID: id)
+        }
         guard request.lockAction == .complete else {
             // The usual save is one statement: the update is a compare-and-set on the version, the
             // lock and the owner's lease, and tells which rows are attached.
             let state = try encodedState(snapshot.state, of: id)
             let stored = try writeState(request, state: state, now: now, on: db)
+            if let definition = request.definition {
+                try db.execute(
+                    "UPDATE instances SET definition_name = ?, definition_version = ?, definition_fingerprint = ? "
+                        + "WHERE id = ?",
+                    [.text(definition.name), .text(definition.version), .text(definition.fingerprint), .uuid(id)])
+            }
             try settleInbox(
                 of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
                 poison: request.poisonEntries, now: now, on: db)
@@ -189,7 +200,7 @@ extension SQLInstanceCommands {
         if request.lockAction == .complete { return pipelinedCompletion(request, dialect: dialect) }
         let snapshot = request.snapshot
         guard request.appliedEntryIDs.isEmpty, request.rejectedEntries.isEmpty,
-            request.poisonEntries.isEmpty, snapshot.keys.isEmpty,
+            request.poisonEntries.isEmpty, snapshot.keys.isEmpty, request.definition == nil,
             let state = try? encodedState(snapshot.state, of: request.instanceID)
         else { return nil }
         let update = stateUpdate(request, state: state, now: now)
