@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SteadfastHost", targets: ["SteadfastHost"]),
         .library(name: "SteadfastApplication", targets: ["SteadfastApplication"]),
         .library(name: "SteadfastHTTP", targets: ["SteadfastHTTP"]),
+        .library(name: "SteadfastTesting", targets: ["SteadfastTesting"]),
         .executable(name: "wf", targets: ["wf"]),
     ],
     dependencies: [
@@ -126,6 +127,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The time-skipping test kit for people who write workflows: a host and a private
+        // SQLite store on a virtual clock. The samples' tests use it.
+        .target(
+            name: "SteadfastTesting",
+            dependencies: ["SteadfastApplication", "SteadfastCore", "SteadfastStore", "SteadfastHost"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SampleTests",
+            dependencies: [
+                "SteadfastTesting", "SteadfastApplication", "SteadfastCore", "SteadfastStore", "InstanceStoreContract",
             ],
             swiftSettings: swiftSettings
         ),

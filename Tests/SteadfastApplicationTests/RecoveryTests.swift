@@ -9,34 +9,9 @@ import Testing
 /// Rewinding, forking and recovering instances from their revisions, on each store (PostgreSQL
 /// when the test server is configured, and always under CI).
 @Suite struct RecoveryTests {
-    /// A store of each kind these tests run on, opened through its URL like `wf` opens it.
-    enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case sqlite, postgres
-
-        static var available: [Backend] { PostgresTestServer.enabled ? allCases : [.sqlite] }
-        var testDescription: String { rawValue }
-
-        /// A fresh store, and what removes it.
-        func open() async throws -> (store: any InstanceStore, remove: @Sendable () -> Void) {
-            switch self {
-            case .sqlite:
-                let path = FileManager.default.temporaryDirectory.appendingPathComponent("steadfast-rec-\(UUID()).db")
-                    .path
-                let store = try await StoreConfiguration(url: "sqlite:\(path)").open()
-                return (
-                    store,
-                    {
-                        for suffix in ["", "-wal", "-shm"] {
-                            try? FileManager.default.removeItem(atPath: path + suffix)
-                        }
-                    }
-                )
-            case .postgres:
-                let (name, url) = try PostgresTestServer.createDatabase()
-                let store = try await StoreConfiguration(url: url).open()
-                return (store, { PostgresTestServer.dropDatabase(name) })
-            }
-        }
+    static func open(_ backend: TestBackend) async throws -> (store: any InstanceStore, remove: @Sendable () -> Void) {
+        let (url, remove) = try backend.freshStore()
+        return (try await StoreConfiguration(url: url).open(), remove)
     }
 
     /// Faults once approved.
@@ -77,8 +52,8 @@ import Testing
     /// A completed instance the completion action deleted comes back from its history at the
     /// revision that waited for the approval and completes again; a fork from that revision
     /// needs its own key and leaves the original alone. Refusals change nothing.
-    @Test(arguments: Backend.available) func rewindAndForkACompletedInstance(_ backend: Backend) async throws {
-        let (store, remove) = try await backend.open()
+    @Test(arguments: TestBackend.available) func rewindAndForkACompletedInstance(_ backend: TestBackend) async throws {
+        let (store, remove) = try await Self.open(backend)
         defer { remove() }
         let definitions = [ControlPlaneTests.approval]
         let catalog = DefinitionCatalog(definitions)
@@ -163,8 +138,10 @@ import Testing
     /// A faulted instance is recovered onto the version that fixes it, from its last revision
     /// before the fault, and completes; a version that differs where it waits is refused with
     /// the difference named, changing nothing; a fork from before the fault runs the fix too.
-    @Test(arguments: Backend.available) func recoverAFaultedInstanceOntoAFixedVersion(_ backend: Backend) async throws {
-        let (store, remove) = try await backend.open()
+    @Test(arguments: TestBackend.available) func recoverAFaultedInstanceOntoAFixedVersion(_ backend: TestBackend)
+        async throws
+    {
+        let (store, remove) = try await Self.open(backend)
         defer { remove() }
         let service = WorkflowService(store: store)
         let old = Self.session(store, [Self.broken], host: "host-old")
