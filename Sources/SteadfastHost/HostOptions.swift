@@ -1,3 +1,4 @@
+import SteadfastCore
 import SteadfastStore
 
 /// How a ``WorkflowHost`` treats its instances; the defaults are the classic store's.
@@ -39,6 +40,8 @@ public struct HostOptions: Sendable {
     /// saves). Off by default for now: on the lightest workflows `instance` costs about a
     /// third of the throughput and `full` almost half (`host-bench tracking`).
     public var tracking: TrackingProfile = .off
+    /// Tracking profiles for some definitions, by name, in place of `tracking` for their instances.
+    public var trackingByDefinition: [String: TrackingProfile] = [:]
     /// How long the history of a finished instance is kept; the host removes older history a
     /// few instances at a time, at each lock renewal.
     public var historyRetention: Duration = .seconds(7 * 24 * 3600)
@@ -61,5 +64,12 @@ public struct HostOptions: Sendable {
         self.runnableInstancesDetectionPeriod = runnableInstancesDetectionPeriod
         self.instanceLockedRetry = instanceLockedRetry
         self.maxConcurrentInstances = maxConcurrentInstances
+    }
+}
+
+extension HostOptions {
+    /// What the host records for instances of `definition`.
+    public func tracking(for definition: DefinitionIdentity) -> TrackingProfile {
+        trackingByDefinition[definition.name] ?? tracking
     }
 }

@@ -100,12 +100,13 @@ struct InstanceLifecycle {
         instance: WorkflowInstance, version: Int64, suspended: Bool, options: HostOptions, loadedAt: Instant? = nil
     ) {
         var instance = instance
-        instance.tracing = options.tracking == .full
+        let profile = options.tracking(for: instance.definition.identity)
+        instance.tracing = profile == .full
         self.instance = instance
         self.version = version
         self.suspended = suspended
         self.options = options
-        tracking = InstanceTracking(profile: options.tracking, hostID: options.hostID, state: instance.state)
+        tracking = InstanceTracking(profile: profile, hostID: options.hostID, state: instance.state)
         if let loadedAt { tracking.record(.loaded, at: loadedAt, ["host": .string(options.hostID)]) }
     }
 

@@ -540,7 +540,7 @@ public actor WorkflowHost {
         var snapshot = try instance.snapshot(suspended: false)
         snapshot.keys.formUnion(keys)
         let history =
-            options.tracking == .off
+            options.tracking(for: instance.definition.identity) == .off
             ? []
             : [
                 HistoryEvent(
@@ -627,7 +627,7 @@ public actor WorkflowHost {
         snapshot.nextTimerAt = nil
         do {
             let history =
-                options.tracking == .off
+                options.tracking(for: record.summary.definition) == .off
                 ? []
                 : [HistoryEvent(at: now.date, kind: .faulted, detail: ["fault": .string("cannot resume: \(reason)")])]
             _ = try await store.save(

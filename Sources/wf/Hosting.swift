@@ -49,9 +49,10 @@ struct HostingOptions: ParsableArguments {
         help: ArgumentHelp(
             "What each instance's history and revisions record (wf history, wf show --revision): off, instance "
                 + "(created, saved, loaded, unloaded, commands, the end; a revision per save) or full (also every "
-                + "activity, bookmark, timer and line).",
-            valueName: "off|instance|full"))
-    var tracking: TrackingProfile = .off
+                + "activity, bookmark, timer and line). Repeat as NAME=PROFILE for the instances of one "
+                + "definition (e.g. --tracking instance --tracking order-approval=full).",
+            valueName: "[NAME=]off|instance|full"))
+    var tracking: [String] = []
 
     @Flag(help: "Print the host's progress (loads, saves, unloads) on stderr.")
     var verbose = false
@@ -81,7 +82,15 @@ struct HostingOptions: ParsableArguments {
             hostLockRenewalPeriod: renewal, runnableInstancesDetectionPeriod: detection,
             maxConcurrentInstances: maxInstances)
         options.hostLockGrace = min(.seconds(30), options.hostLockRenewalPeriod)
-        options.tracking = tracking
+        for setting in tracking {
+            let (name, text) =
+                setting.contains("=")
+                ? try Values.keyValue(setting, option: "--tracking") : (nil, .string(setting))
+            guard case .string(let raw) = text, let profile = TrackingProfile(rawValue: raw) else {
+                throw ValidationError("--tracking '\(setting)' must be off, instance or full, or NAME= one of them.")
+            }
+            if let name { options.trackingByDefinition[name] = profile } else { options.tracking = profile }
+        }
         switch lockedRetry {
         case .noRetry: options.instanceLockedRetry = .noRetry
         case .basicRetry: options.instanceLockedRetry = .basicRetry()

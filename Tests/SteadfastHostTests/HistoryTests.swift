@@ -22,7 +22,9 @@ import Testing
         WriteLine("'order ' + orderId + ' is ' + status")
     }
 
-    func run(_ profile: TrackingProfile, retention: Duration? = nil) async throws -> (
+    func run(
+        _ profile: TrackingProfile, byDefinition: [String: TrackingProfile] = [:], retention: Duration? = nil
+    ) async throws -> (
         records: [HistoryRecord], store: SQLiteInstanceStore
     ) {
         let store = try await SQLiteInstanceStore(url: "sqlite:\(path)")
@@ -30,6 +32,7 @@ import Testing
         var options = HostOptions(
             hostID: "host-h", timeToUnload: .zero, runnableInstancesDetectionPeriod: .milliseconds(100))
         options.tracking = profile
+        options.trackingByDefinition = byDefinition
         if let retention {
             options.historyRetention = retention
             options.hostLockRenewalPeriod = .milliseconds(200)
@@ -93,5 +96,15 @@ import Testing
         let (records, store) = try await run(.off)
         #expect(records.isEmpty)
         await store.close()
+    }
+
+    /// A definition's own profile wins over the host's, both ways.
+    @Test func aDefinitionsProfileWinsOverTheHosts() async throws {
+        let (full, store) = try await run(.off, byDefinition: ["approval": .full, "other": .off])
+        #expect(full.contains { $0.event.kind == .activityStarted } && full.last?.event.kind == .completed)
+        await store.close()
+        let (none, again) = try await run(.full, byDefinition: ["approval": .off])
+        #expect(none.isEmpty)
+        await again.close()
     }
 }

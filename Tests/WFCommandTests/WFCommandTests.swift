@@ -358,6 +358,7 @@ extension WFCommandTests {
             ["purge", "--older-than", "soon"], ["suspend", missing, "--wait", "never"],
             ["instances", "--limit", "-3"], ["run", "x.json", "--lock-renewal", "-1"],
             ["show", "zz-not-hex", "--store", fixture.url], ["fork", missing, "--from", "1", "--set", "orderId"],
+            ["run", "x.json", "--tracking", "sometimes"], ["serve", "--tracking", "order=most"],
             ["instances", "--continuation", "garbage", "--store", fixture.url],
         ] {
             let run = try await fixture.wf(usage + ["--json"])
