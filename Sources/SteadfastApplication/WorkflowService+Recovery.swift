@@ -69,7 +69,7 @@ extension WorkflowService {
         let snapshot = try snapshot(of: instance)
         let target = instance.definition.identity
         var detail: [String: JSONValue] = [
-            "instance": .string(id.uuidString.lowercased()), "revision": .number(Double(version)),
+            "instance": .string(id.lowercasedText), "revision": .number(Double(version)),
         ]
         if let targetVersion { detail["definitionVersion"] = .string(targetVersion) }
         let event = HistoryEvent(at: clock(), kind: .forked, detail: detail)

@@ -109,7 +109,7 @@ public struct Routes: Sendable {
         add(.delete, "/v1/instances/{id}") { _, context in
             let id = try await id(context)
             try await service.delete(id)
-            return JSONResponse.make(#"{"deleted": "\#(id.uuidString.lowercased())"}"#)
+            return JSONResponse.make(#"{"deleted": "\#(id.lowercasedText)"}"#)
         }
         add(.get, "/v1/instances/{id}/inbox") { _, context in
             let id = try await id(context)
@@ -199,7 +199,7 @@ public struct Routes: Sendable {
             if let view = try await service.view(of: id, session: session) {
                 try JSONResponse.encode(view, status: .created)
             } else {
-                JSONResponse.make(#"{"id": "\#(id.uuidString.lowercased())", "deleted": true}"#, status: .created)
+                JSONResponse.make(#"{"id": "\#(id.lowercasedText)", "deleted": true}"#, status: .created)
             }
         if replayed { response.headers[Self.idempotentReplayed] = "true" }
         return response

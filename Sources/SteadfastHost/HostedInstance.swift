@@ -118,17 +118,17 @@ actor HostedInstance {
                 case .cancelTimers:
                     cancelTimers()
                 case .line(let text):
-                    host.report(.line(instance: id.uuidString, text: text), definition: definition)
+                    host.report(.line(instance: id.uppercasedText, text: text), definition: definition)
                 case .rejected(let entry, let reason):
                     host.report(
-                        .rejected(instance: id.uuidString, entry: entry, reason: reason), definition: definition)
+                        .rejected(instance: id.uppercasedText, entry: entry, reason: reason), definition: definition)
                 case .persisted(let version):
-                    host.report(.persisted(instance: id.uuidString, version: version), definition: definition)
+                    host.report(.persisted(instance: id.uppercasedText, version: version), definition: definition)
                 case .unloaded(let nextTimer):
                     host.report(
-                        .unloaded(instance: id.uuidString, nextTimer: nextTimer?.iso8601), definition: definition)
+                        .unloaded(instance: id.uppercasedText, nextTimer: nextTimer?.iso8601), definition: definition)
                 case .finished(let state):
-                    host.report(.finished(instance: id.uuidString, state: state), definition: definition)
+                    host.report(.finished(instance: id.uppercasedText, state: state), definition: definition)
                 case .release(let entry):
                     await host.release(self, settling: entry)
                 case .drop:
@@ -162,7 +162,7 @@ actor HostedInstance {
             return .saveRefused(reason: error.message)  // nothing written; the lock is still held
         } catch {
             HostMetrics.saved("failed", after: ContinuousClock.now - began)
-            host.report(.abandoned(instance: id.uuidString, reason: "\(error)"), definition: definition)
+            host.report(.abandoned(instance: id.uppercasedText, reason: "\(error)"), definition: definition)
             return .saveFailed
         }
     }

@@ -120,7 +120,7 @@ public actor WorkflowHost {
         }
         for (id, instance) in loaded {
             report(
-                .abandoned(instance: id.uuidString, reason: "the host stopped before it could save it"),
+                .abandoned(instance: id.uppercasedText, reason: "the host stopped before it could save it"),
                 definition: instance.definition)
         }
         loaded = [:]
@@ -165,7 +165,7 @@ public actor WorkflowHost {
             throw HostError(.definitionNotFound, "no \(wanted) is hosted (hosted: \(known))")
         }
         let id = UUID()
-        let instance = try WorkflowInstance(definition: definition, instanceID: id.uuidString, input: input)
+        let instance = try WorkflowInstance(definition: definition, instanceID: id.uppercasedText, input: input)
         // The request as the client made it: a retry after a new version is deployed is the same.
         let request = JSONValue.object([
             "definition": .string(definitionName), "version": version.map(JSONValue.string) ?? .null,
@@ -205,7 +205,7 @@ public actor WorkflowHost {
             return Delivery(entry: entry, createdInstance: false)
         case .create(let definition, let keys):
             let id = UUID()
-            let instance = try WorkflowInstance(definition: definition, instanceID: id.uuidString)
+            let instance = try WorkflowInstance(definition: definition, instanceID: id.uppercasedText)
             let hosted = try await create(id: id, instance: instance, keys: keys)
             let entry = try await store.enqueue(
                 .message(operation: operation, body: Data(body.jsonText.utf8)), for: id, clientID: clientID)
@@ -327,7 +327,7 @@ public actor WorkflowHost {
             return  // another host took it and finished it meanwhile
         } catch let error as InstanceStoreError where error.code == .instanceQuarantined {
             // The claim faulted it (it kept stopping its hosts); the entry stays, settled with it.
-            report(.faulted(instance: id.uuidString, reason: error.message))
+            report(.faulted(instance: id.uppercasedText, reason: error.message))
         }
     }
 
@@ -383,7 +383,7 @@ public actor WorkflowHost {
             let batch = try await store.tryLoadRunnableInstances(
                 owner: owner.id, limit: max(0, limit), definitions: hostedDefinitions, lookahead: lookahead)
             // Rows the claim could not resume were faulted in place (their state kept).
-            for faulted in batch.faulted { report(.faulted(instance: faulted.id.uuidString, reason: faulted.reason)) }
+            for faulted in batch.faulted { report(.faulted(instance: faulted.id.uppercasedText, reason: faulted.reason)) }
             var hosted = 0
             for runnable in batch.loaded where await host(runnable) { hosted += 1 }
             HostMetrics.detectionRound(claimed: hosted)
@@ -477,7 +477,7 @@ public actor WorkflowHost {
             try await store.releaseLock(of: instance.id, owner: owner.id, applied: entry.map { [$0] } ?? [])
             report(
                 .abandoned(
-                    instance: instance.id.uuidString,
+                    instance: instance.id.uppercasedText,
                     reason: entry.map { "abandoned by an operator (inbox entry \($0))" }
                         ?? "its state could not be saved; released unsaved"), definition: instance.definition)
         } catch {
@@ -551,7 +551,7 @@ public actor WorkflowHost {
                 id: id, owner: owner.id, definition: instance.definition.identity, snapshot: snapshot,
                 idempotency: idempotency, history: history))
         HostMetrics.started(instance.definition.identity)
-        report(.started(instance: id.uuidString), definition: instance.definition.identity)
+        report(.started(instance: id.uppercasedText), definition: instance.definition.identity)
         let hosted = HostedInstance(
             id: id, instance: instance, version: record.version, suspended: false, host: self, options: options)
         loaded[id] = hosted
@@ -575,7 +575,7 @@ public actor WorkflowHost {
         guard let owner, record.summary.lock?.ownerID == owner.id else {
             strays[record.id] = nil
             report(
-                .abandoned(instance: record.id.uuidString, reason: "claimed under a lock this host has lost"),
+                .abandoned(instance: record.id.uppercasedText, reason: "claimed under a lock this host has lost"),
                 definition: record.summary.definition)
             return false
         }
@@ -605,7 +605,7 @@ public actor WorkflowHost {
             id: record.id, instance: instance, version: record.version, suspended: record.summary.isSuspended,
             host: self, options: options, loaded: true)
         loaded[record.id] = hosted
-        report(.loaded(instance: record.id.uuidString), definition: stored)
+        report(.loaded(instance: record.id.uppercasedText), definition: stored)
         // One wake with the load's inbox and any entry the poll saw first, so they apply in order.
         hosted.send(.wake(loadedInstance.inbox + (strays.removeValue(forKey: record.id) ?? [])))
         return true
@@ -613,7 +613,7 @@ public actor WorkflowHost {
 
     private func block(_ record: InstanceRecord, reason: String) {
         strays[record.id] = nil
-        report(.blocked(instance: record.id.uuidString, reason: reason), definition: record.summary.definition)
+        report(.blocked(instance: record.id.uppercasedText, reason: reason), definition: record.summary.definition)
         Task { try? await self.unlockUntouched(record, blockedReason: "waits for a host of \(reason)") }
     }
 
@@ -634,10 +634,10 @@ public actor WorkflowHost {
                 SaveRequest(
                     instanceID: record.id, owner: owner.id, expectedVersion: record.version, snapshot: snapshot,
                     lockAction: .unlock, history: history))
-            report(.faulted(instance: record.id.uuidString, reason: reason), definition: record.summary.definition)
+            report(.faulted(instance: record.id.uppercasedText, reason: reason), definition: record.summary.definition)
         } catch {
             report(
-                .abandoned(instance: record.id.uuidString, reason: "could not record the fault: \(error)"),
+                .abandoned(instance: record.id.uppercasedText, reason: "could not record the fault: \(error)"),
                 definition: record.summary.definition)
         }
     }
@@ -703,7 +703,7 @@ public actor WorkflowHost {
             for (id, hosted) in abandoned {
                 report(
                     .abandoned(
-                        instance: id.uuidString, reason: "this host's lock expired before it could renew it: \(error)"),
+                        instance: id.uppercasedText, reason: "this host's lock expired before it could renew it: \(error)"),
                     definition: hosted.definition)
                 await hosted.abandon()
             }

@@ -278,7 +278,7 @@ public struct WorkflowExpectationFailure: Error, CustomStringConvertible {
     public var problems: [String]
 
     public var description: String {
-        "instance \(instance.uuidString.lowercased()): " + problems.joined(separator: "; ")
+        "instance \(instance.lowercasedText): " + problems.joined(separator: "; ")
     }
 }
 

@@ -79,3 +79,13 @@ import Testing
         #expect(refusal(other).contains("another workflow"))
     }
 }
+
+@Suite struct UUIDTextTests {
+    @Test func theTextIsFoundationsInEitherCase() {
+        for _ in 0..<1000 {
+            let id = UUID()
+            #expect(id.uppercasedText == id.uuidString)
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+        }
+    }
+}

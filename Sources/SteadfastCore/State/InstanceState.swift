@@ -97,29 +97,33 @@ public struct InstanceState: Hashable, Sendable, Codable {
     /// Refuses an encoded state nesting deeper than ``WorkflowLimits/maxStateDepth``, by one
     /// pass over its bytes (no recursion).
     static func checkDepth(_ data: Data, writing: Bool) throws(WorkflowError) {
-        var depth = 0
-        var deepest = 0
-        var inString = false
-        var escaped = false
-        for byte in data {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
+        // Over the raw bytes: Data's iterator costs a call per byte, on every save.
+        let deepest = data.withUnsafeBytes { bytes in
+            var depth = 0
+            var deepest = 0
+            var inString = false
+            var escaped = false
+            for byte in bytes {
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                    continue
                 }
-                continue
+                switch byte {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1
+                    deepest = max(deepest, depth)
+                case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+                default: break
+                }
             }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
+            return deepest
         }
         guard deepest > WorkflowLimits.maxStateDepth else { return }
         throw WorkflowError(

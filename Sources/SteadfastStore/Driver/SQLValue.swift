@@ -1,4 +1,5 @@
 import Foundation
+import SteadfastCore
 
 /// A value bound to, or read from, a SQL statement. The shared schema uses only these four
 /// storage classes (ids are text, times are integer milliseconds since 1970, flags are 0/1).
@@ -10,7 +11,7 @@ public enum SQLValue: Sendable, Hashable {
 }
 
 extension SQLValue {
-    static func uuid(_ id: UUID) -> SQLValue { .text(id.uuidString.lowercased()) }
+    static func uuid(_ id: UUID) -> SQLValue { .text(id.lowercasedText) }
     static func time(_ date: Date) -> SQLValue { .integer(StoreTime.milliseconds(date)) }
     static func optionalTime(_ date: Date?) -> SQLValue { date.map(time) ?? .null }
     static func bool(_ flag: Bool) -> SQLValue { .integer(flag ? 1 : 0) }

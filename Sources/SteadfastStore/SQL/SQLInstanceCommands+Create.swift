@@ -88,13 +88,13 @@ extension SQLInstanceCommands {
             throw InstanceStoreError(
                 .idempotencyKeyReused,
                 "The idempotency key '\(idempotency.key)' was used for a different request (it created instance "
-                    + "\(existing.uuidString.lowercased())); use a new key for a new request.",
+                    + "\(existing.lowercasedText)); use a new key for a new request.",
                 instanceID: existing)
         }
         throw InstanceStoreError(
             .duplicateRequest,
             "A create with the idempotency key '\(idempotency.key)' was made already: it created instance "
-                + "\(existing.uuidString.lowercased()).",
+                + "\(existing.lowercasedText).",
             instanceID: existing)
     }
 
