@@ -50,6 +50,7 @@ public struct InstanceStoreContract: Sendable {
         case idempotentCreate
         case history
         case restoreFromHistory
+        case historyActivities
 
         public var description: String { rawValue }
     }
@@ -111,6 +112,7 @@ public struct InstanceStoreContract: Sendable {
         case .idempotentCreate: IdempotencyCases.createdOncePerKey
         case .history: HistoryCases.recordedWithSaves
         case .restoreFromHistory: HistoryCases.restoredFromHistory
+        case .historyActivities: HistoryCases.activitiesAreReadOneByOne
         }
     }
 }

@@ -44,29 +44,33 @@ struct InstanceTracking {
 
     /// What one run did: its activities, lines, and the bookmarks and timers it opened.
     mutating func run(_ result: RunResult, state: InstanceState, now: Instant) {
-        if full {
-            for trace in result.trace {
-                let kind: HistoryKind =
-                    switch trace.kind {
-                    case .started: .activityStarted
-                    case .completed: .activityCompleted
-                    case .faulted: .activityFaulted
-                    case .canceled: .activityCanceled
-                    }
-                // The path names the activity: "body.sequence[1].delay".
-                detail(kind, at: now, ["path": .string(trace.path)])
+        guard full else { return }
+        // The activities, stored as one compact record (paths name them: "body.sequence[1].delay").
+        let trace = result.trace.lazy.map { event -> (kind: HistoryKind, path: String) in
+            switch event.kind {
+            case .started: (.activityStarted, event.path)
+            case .completed: (.activityCompleted, event.path)
+            case .faulted: (.activityFaulted, event.path)
+            case .canceled: (.activityCanceled, event.path)
             }
-            for line in result.lines { detail(.line, at: now, ["text": .string(line)]) }
+        }
+        if let activities = HistoryEvent.activities(at: Date(timeIntervalSince1970: now.secondsSinceEpoch), trace) {
+            events.append(activities)
+        }
+        for line in result.lines { detail(.line, at: now, ["text": .string(line)]) }
+        if !state.bookmarks.isEmpty || !openBookmarks.isEmpty {
             let bookmarks = Set(state.bookmarks.map(\.operation))
             for operation in bookmarks.subtracting(openBookmarks).sorted() {
                 detail(.bookmarkOpened, at: now, ["operation": .string(operation)])
             }
+            openBookmarks = bookmarks
+        }
+        if !state.timers.isEmpty || !knownTimers.isEmpty {
             let timers = Set(state.timers)
             for timer in timers.subtracting(knownTimers).sorted(by: { $0.due < $1.due }) {
                 detail(
                     .timerSet, at: now, ["path": .string(timer.activityPath), "due": .string(timer.due.iso8601)])
             }
-            openBookmarks = bookmarks
             knownTimers = timers
         }
     }

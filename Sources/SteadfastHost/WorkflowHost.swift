@@ -383,7 +383,9 @@ public actor WorkflowHost {
             let batch = try await store.tryLoadRunnableInstances(
                 owner: owner.id, limit: max(0, limit), definitions: hostedDefinitions, lookahead: lookahead)
             // Rows the claim could not resume were faulted in place (their state kept).
-            for faulted in batch.faulted { report(.faulted(instance: faulted.id.uppercasedText, reason: faulted.reason)) }
+            for faulted in batch.faulted {
+                report(.faulted(instance: faulted.id.uppercasedText, reason: faulted.reason))
+            }
             var hosted = 0
             for runnable in batch.loaded where await host(runnable) { hosted += 1 }
             HostMetrics.detectionRound(claimed: hosted)
@@ -703,7 +705,8 @@ public actor WorkflowHost {
             for (id, hosted) in abandoned {
                 report(
                     .abandoned(
-                        instance: id.uppercasedText, reason: "this host's lock expired before it could renew it: \(error)"),
+                        instance: id.uppercasedText,
+                        reason: "this host's lock expired before it could renew it: \(error)"),
                     definition: hosted.definition)
                 await hosted.abandon()
             }

@@ -143,4 +143,29 @@ enum HistoryCases {
         #expect(try await store.pruneHistory(endedBefore: fixture.clock.now, limit: 10) == 1)
         #expect(try await store.history(of: id, after: nil, limit: 10).isEmpty)
     }
+
+    /// A run's activities, stored as one compact record, are read back one record each, in
+    /// order and at its time, with their own positions; other records around them stay as they are.
+    @Sendable static func activitiesAreReadOneByOne(_ fixture: ContractFixture) async throws {
+        let store = try await fixture.openStore()
+        let owner = try await store.createLockOwner(hostID: "host-a", lockDuration: .seconds(3600))
+        let trace: [(kind: HistoryKind, path: String)] = [
+            (.activityStarted, "body.sequence"), (.activityStarted, "body.sequence[0].assign"),
+            (.activityCompleted, "body.sequence[0].assign"), (.activityFaulted, "body.sequence[1].throw"),
+            (.activityCanceled, "body.sequence[2].pick[1].trigger.delay"),
+        ]
+        let activities = try #require(HistoryEvent.activities(at: fixture.clock.now, trace))
+        let created = try await store.createInstance(
+            CreateInstanceRequest(
+                owner: owner.id, definition: fixture.definition, snapshot: ContractFixture.snapshot(),
+                history: [event(.created, fixture), activities, event(.line, fixture, ["text": "after"])]))
+        let records = try await store.history(of: created.id, after: nil, limit: 100)
+        #expect(records.map(\.event.kind) == [.created] + trace.map(\.kind) + [.line])
+        #expect(records.dropFirst().prefix(5).map { $0.event.detail["path"] } == trace.map { .string($0.path) })
+        #expect(records.map(\.ordinal) == Array(0..<7))
+        #expect(records.allSatisfy { $0.event.at == fixture.clock.now })
+        let page = try await store.history(of: created.id, after: records[2].position, limit: 2)
+        #expect(page == Array(records[3...4]))
+        #expect(HistoryEvent.activities(at: fixture.clock.now, []) == nil)
+    }
 }

@@ -88,6 +88,14 @@ public enum JSONValue: Hashable, Sendable {
                 try item.write(to: &output, limit: limit)
             }
             output += "]"
+        case .object(let fields) where fields.count == 1:
+            // The common small case, without sorting the keys into a new array.
+            let (key, value) = fields.first!
+            output += "{"
+            Self.writeQuoted(key, to: &output)
+            output += ":"
+            try value.write(to: &output, limit: limit)
+            output += "}"
         case .object(let fields):
             output += "{"
             for (index, key) in fields.keys.sorted().enumerated() {
@@ -116,7 +124,13 @@ public enum JSONValue: Hashable, Sendable {
     static func writeQuoted(_ value: String, to output: inout String) {
         output += "\""
         // Most strings need no escape: appended whole, not scalar by scalar.
-        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+        func needsEscape(_ byte: UInt8) -> Bool {
+            byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+        }
+        let escapes =
+            value.utf8.withContiguousStorageIfAvailable { bytes in bytes.contains(where: needsEscape) }
+            ?? value.utf8.contains(where: needsEscape)
+        guard escapes else {
             output += value
             output += "\""
             return

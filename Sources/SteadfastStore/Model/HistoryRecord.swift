@@ -43,6 +43,11 @@ public struct HistoryKind: RawRepresentable, Hashable, Sendable, Codable, Custom
     /// The instance was started from another one's revision (detail: `instance`, `revision`,
     /// and `definitionVersion` when it runs another version of its definition).
     public static let forked = HistoryKind(rawValue: "forked")
+    /// How a run's activity events are stored: one record whose detail `trace` lists them in
+    /// order, separated by spaces, each an activity path after `+` (started), `-` (completed),
+    /// `!` (faulted) or `~` (canceled). Reading turns it back into those records
+    /// (``HistoryEvent/expanded``): a third of the bytes, and far less work per save.
+    public static let activities = HistoryKind(rawValue: "activities")
 
     /// The kinds that end an instance's history: retention counts from the newest of them.
     public static let final: Set<HistoryKind> = [.completed, .faulted, .terminated, .canceled]
@@ -66,6 +71,37 @@ public struct HistoryEvent: Sendable, Hashable {
 
 /// A recorded event: its place is the instance version the recording save wrote (the revision
 /// it belongs to) and its order among that save's records.
+extension HistoryEvent {
+    /// An `activities` record's trace, from `(kind, path)` pairs in order.
+    public static func activities(at: Date, _ trace: some Sequence<(kind: HistoryKind, path: String)>) -> HistoryEvent?
+    {
+        var text = ""
+        for (kind, path) in trace {
+            guard let mark = activityMarks.first(where: { $0.kind == kind })?.mark else { continue }
+            if !text.isEmpty { text += " " }
+            text.unicodeScalars.append(mark)
+            text += path
+        }
+        return text.isEmpty ? nil : HistoryEvent(at: at, kind: .activities, detail: ["trace": .string(text)])
+    }
+
+    /// This record as readers see it: an `activities` record is its activity events, all at its
+    /// time; any other is itself.
+    public var expanded: [HistoryEvent] {
+        guard kind == .activities, case .string(let trace)? = detail["trace"] else { return [self] }
+        return trace.split(separator: " ").compactMap { item in
+            guard let first = item.unicodeScalars.first,
+                let kind = Self.activityMarks.first(where: { $0.mark == first })?.kind
+            else { return nil }
+            return HistoryEvent(at: at, kind: kind, detail: ["path": .string(String(item.dropFirst()))])
+        }
+    }
+
+    private static let activityMarks: [(kind: HistoryKind, mark: Unicode.Scalar)] = [
+        (.activityStarted, "+"), (.activityCompleted, "-"), (.activityFaulted, "!"), (.activityCanceled, "~"),
+    ]
+}
+
 public struct HistoryRecord: Sendable, Hashable {
     public var instanceID: UUID
     public var version: Int64

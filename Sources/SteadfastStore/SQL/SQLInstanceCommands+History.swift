@@ -105,11 +105,12 @@ extension SQLInstanceCommands {
             "A history row of instance \(id) cannot be read: its events are not as this build writes them.",
             instanceID: id)
         guard case .array(let items) = try? JSONValue.parse(text, what: "a history row") else { throw damaged }
-        return try items.map { item in
+        return try items.flatMap { item in
             guard case .number(let at)? = item["at"], case .string(let kind)? = item["kind"],
                 case .object(let detail)? = item["detail"]
             else { throw damaged }
             return HistoryEvent(at: StoreTime.date(Int64(at)), kind: HistoryKind(rawValue: kind), detail: detail)
+                .expanded
         }
     }
 
