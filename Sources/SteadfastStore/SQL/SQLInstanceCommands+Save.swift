@@ -2,7 +2,26 @@ import Foundation
 import SteadfastCore
 
 extension SQLInstanceCommands {
-    public func save(_ request: SaveRequest, on db: any SQLConnection) throws -> SaveResult {
+    /// What a save writes, encoded ahead of its transaction (see ``prepare(_:)``).
+    public struct PreparedSave: Sendable {
+        var state: EncodedState
+        var history: SQLStatement?
+    }
+
+    /// The state and history row a save of the usual kind (not a completion) writes, encoded;
+    /// nil when encoding fails (the save then fails the same way, with its error).
+    public func prepare(_ request: SaveRequest) -> PreparedSave? {
+        guard request.lockAction != .complete,
+            let state = try? encodedState(request.snapshot.state, of: request.instanceID)
+        else { return nil }
+        let history = Self.historyInsert(
+            of: request.instanceID, version: request.expectedVersion + 1, request.history, state: state)
+        return PreparedSave(state: state, history: history)
+    }
+
+    public func save(_ request: SaveRequest, prepared: PreparedSave? = nil, on db: any SQLConnection) throws
+        -> SaveResult
+    {
         let now = self.now
         let id = request.instanceID
         let snapshot = request.snapshot
@@ -14,7 +33,7 @@ extension SQLInstanceCommands {
         guard request.lockAction == .complete else {
             // The usual save is one statement: the update is a compare-and-set on the version, the
             // lock and the owner's lease, and tells which rows are attached.
-            let state = try encodedState(snapshot.state, of: id)
+            let state = try prepared?.state ?? encodedState(snapshot.state, of: id)
             let stored = try writeState(request, state: state, now: now, on: db)
             if let definition = request.definition {
                 try db.execute(
@@ -26,7 +45,11 @@ extension SQLInstanceCommands {
                 of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
                 poison: request.poisonEntries, now: now, on: db)
             try replaceAttachments(of: id, with: snapshot, stored: stored, on: db)
-            try recordHistory(of: id, version: request.expectedVersion + 1, request.history, state: state, on: db)
+            if let prepared {
+                if let history = prepared.history { try db.execute(history.sql, history.parameters) }
+            } else {
+                try recordHistory(of: id, version: request.expectedVersion + 1, request.history, state: state, on: db)
+            }
             return SaveResult(
                 version: request.expectedVersion + 1, deleted: false,
                 rejectedEntries: request.rejectedEntries.count + request.poisonEntries.count)

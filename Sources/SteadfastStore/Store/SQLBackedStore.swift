@@ -60,8 +60,13 @@ extension SQLBackedStore {
     }
 
     public func save(_ request: SaveRequest) async throws -> SaveResult {
-        try await write(pipelined: commands.pipelinedSave(request, dialect: writer.dialect)) { commands, db in
-            try commands.save(request, on: db)
+        // Where statements are not pipelined, what the save writes is still encoded here, on
+        // the caller's thread: the one writer thread, which every commit waits for, then only
+        // runs the statements.
+        let pipelined = writer.pipelines ? commands.pipelinedSave(request, dialect: writer.dialect) : nil
+        let prepared = pipelined == nil ? commands.prepare(request) : nil
+        return try await write(pipelined: pipelined) { commands, db in
+            try commands.save(request, prepared: prepared, on: db)
         }
     }
 
