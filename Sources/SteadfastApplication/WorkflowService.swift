@@ -31,10 +31,16 @@ public struct WorkflowService: Sendable {
                 "'\(text)' is not an instance id: give the id (a UUID) or a unique prefix of it, such as the 8 "
                     + "characters progress lines print (list them with `wf instances`)")
         }
-        let matches = try await call { try await store.listInstances(InstanceQuery(idPrefix: trimmed, limit: 2)) }
+        var matches = try await call {
+            try await store.listInstances(InstanceQuery(idPrefix: trimmed, limit: 2)).map(\.id)
+        }
+        if matches.isEmpty {
+            // An instance the completion action deleted is still named by its history.
+            matches = try await call { try await store.historyInstanceIDs(idPrefix: trimmed, limit: 2) }
+        }
         switch matches.count {
         case 0: throw ApplicationError(.instanceNotFound, "no instance id starts with '\(trimmed)'")
-        case 1: return matches[0].id
+        case 1: return matches[0]
         default:
             throw ApplicationError(
                 .ambiguousID, "more than one instance id starts with '\(trimmed)'; give more characters of the id")

@@ -37,8 +37,8 @@ public struct HostOptions: Sendable {
     /// memory on time, and one detection transaction claims all timers of that window.
     public var timerLookahead: Duration = .milliseconds(50)
     /// What the host records in each instance's history and revisions (written with its
-    /// saves). Off by default for now: on the lightest workflows `instance` costs about a
-    /// third of the throughput and `full` almost half (`host-bench tracking`).
+    /// saves). Off by default for now: on the lightest workflows it costs about a third of the
+    /// throughput on SQLite and a sixth on PostgreSQL (`host-bench tracking`).
     public var tracking: TrackingProfile = .off
     /// Tracking profiles for some definitions, by name, in place of `tracking` for their instances.
     public var trackingByDefinition: [String: TrackingProfile] = [:]

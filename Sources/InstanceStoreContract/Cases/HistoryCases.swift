@@ -42,6 +42,9 @@ enum HistoryCases {
                 snapshot: ContractFixture.snapshot(status: .completed), lockAction: .complete,
                 history: [event(.completed, fixture, ["output": .object(["n": 2])])]))
         #expect(completion.deleted)
+        // Its id is still found by prefix, through its history.
+        #expect(try await store.historyInstanceIDs(idPrefix: String(id.lowercasedText.prefix(8)), limit: 2) == [id])
+        #expect(try await store.historyInstanceIDs(idPrefix: "zz", limit: 2).isEmpty)
 
         let all = try await store.history(of: id, after: nil, limit: 100)
         #expect(all.map(\.event.kind) == [.created, .loaded, .line, .persisted, .completed])

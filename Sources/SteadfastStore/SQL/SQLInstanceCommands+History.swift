@@ -98,6 +98,17 @@ extension SQLInstanceCommands {
         return records
     }
 
+    /// Ids with history that start with `prefix`: one first record per instance, so one entry
+    /// of the `history_first` index each.
+    public func historyInstanceIDs(idPrefix prefix: String, limit: Int, on db: any SQLConnection) throws -> [UUID] {
+        let prefix = prefix.lowercased()
+        guard prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { return [] }
+        return try db.query(
+            "SELECT instance_id FROM history WHERE version = 1 AND instance_id LIKE ? LIMIT ?",
+            [.text(prefix + "%"), .integer(Int64(max(0, limit)))]
+        ).map { try $0.uuid(0) }
+    }
+
     /// A row's events; a row that does not decode is a `corruptState` error naming the instance.
     private static func events(_ text: String, of id: UUID) throws -> [HistoryEvent] {
         let damaged = InstanceStoreError(

@@ -141,7 +141,7 @@ extension SQLInstanceCommands {
     private func pipelinedCompletion(_ request: SaveRequest, dialect: any SQLDialect) -> SQLPipelined<SaveResult>? {
         let snapshot = request.snapshot
         guard snapshot.status == .completed || snapshot.status == .canceled, request.appliedEntryIDs.isEmpty,
-            request.rejectedEntries.isEmpty, request.poisonEntries.isEmpty
+            request.rejectedEntries.isEmpty, request.poisonEntries.isEmpty, request.definition == nil
         else { return nil }
         let now = self.now
         let id = request.instanceID

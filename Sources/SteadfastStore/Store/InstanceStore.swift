@@ -39,6 +39,10 @@ public protocol InstanceStoreReader: Sendable {
     /// history of that save), decoded; nil when there is none.
     func revision(of id: UUID, version: Int64) async throws -> Data?
 
+    /// Up to `limit` ids starting with `idPrefix` (lowercase hex) that have history, instances
+    /// the completion action deleted included, so an operator can name those by prefix too.
+    func historyInstanceIDs(idPrefix: String, limit: Int) async throws -> [UUID]
+
     /// The store's completion action (a setting recorded in the store).
     func completionAction() async throws -> InstanceCompletionAction
 

@@ -127,6 +127,10 @@ extension SQLBackedStore {
         try await read { commands, db in try commands.revision(of: id, version: version, on: db) }
     }
 
+    public func historyInstanceIDs(idPrefix: String, limit: Int) async throws -> [UUID] {
+        try await read { commands, db in try commands.historyInstanceIDs(idPrefix: idPrefix, limit: limit, on: db) }
+    }
+
     public func history(of id: UUID, after position: HistoryPosition?, limit: Int) async throws -> [HistoryRecord] {
         try await read { commands, db in try commands.history(of: id, after: position, limit: limit, on: db) }
     }
