@@ -79,6 +79,21 @@ struct RequestReader {
         }
     }
 
+    /// A whole-number field of a body object, at least 1 (nil when absent).
+    static func positiveInteger(_ fields: [String: JSONValue], _ name: String, required: Bool = false) throws -> Int64?
+    {
+        switch fields[name] {
+        case nil, .null?:
+            if required { throw APIError(.invalidInput, "the request body needs a whole-number field '\(name)'") }
+            return nil
+        case .number(let value)? where value >= 1 && value <= 9e15 && value.rounded() == value: return Int64(value)
+        case let other?:
+            throw APIError(
+                .invalidInput,
+                "the field '\(name)' must be a whole number of at least 1, not \(other.jsonText.prefix(40))")
+        }
+    }
+
     /// An object field of a body object (empty when absent).
     static func object(_ fields: [String: JSONValue], _ name: String) throws -> [String: JSONValue] {
         switch fields[name] {

@@ -46,6 +46,9 @@ public struct Routes: Sendable {
             Route(method: "GET", path: "/v1/instances/{id}/history", query: ["after", "limit"]),
             Route(method: "POST", path: "/v1/instances/{id}/messages", query: waitParameters),
             Route(method: "POST", path: "/v1/messages", query: waitParameters),
+            Route(method: "POST", path: "/v1/instances/{id}/rewind"),
+            Route(method: "POST", path: "/v1/instances/{id}/recover"),
+            Route(method: "POST", path: "/v1/instances/{id}/fork"),
             Route(method: "POST", path: "/v1/purge"),
         ] + commands.map { Route(method: "POST", path: "/v1/instances/{id}/\($0)", query: waitParameters) }
 
@@ -136,6 +139,30 @@ public struct Routes: Sendable {
             add(.post, "/v1/instances/{id}/\(name)") { request, context in
                 try await control(name, request, context)
             }
+        }
+        add(.post, "/v1/instances/{id}/rewind") { request, context in
+            let fields = try await reader.object(request)
+            let id = try await id(context)
+            let to = try RequestReader.positiveInteger(fields, "to", required: true) ?? 1
+            let version = try RequestReader.string(fields, "version")
+            return try JSONResponse.encode(
+                try await service.rewind(id, to: to, onto: version, catalog: session.host.catalog))
+        }
+        add(.post, "/v1/instances/{id}/recover") { request, context in
+            let fields = try await reader.object(request)
+            let id = try await id(context)
+            let version = try RequestReader.string(fields, "version")
+            return try JSONResponse.encode(try await service.recover(id, onto: version, catalog: session.host.catalog))
+        }
+        add(.post, "/v1/instances/{id}/fork") { request, context in
+            let fields = try await reader.object(request)
+            let id = try await id(context)
+            let from = try RequestReader.positiveInteger(fields, "from", required: true) ?? 1
+            let version = try RequestReader.string(fields, "version")
+            let variables = try RequestReader.object(fields, "variables")
+            let fork = try await service.fork(
+                id, from: from, onto: version, setting: variables, catalog: session.host.catalog)
+            return try JSONResponse.encode(fork, status: .created)
         }
         add(.post, "/v1/purge") { request, _ in
             try await purge(try await reader.object(request))

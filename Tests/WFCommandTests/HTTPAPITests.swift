@@ -336,6 +336,68 @@ import Testing
         try host.expectConformance()
     }
 
+    /// A billing workflow whose version 1 faults once approved; version 2 fixes it.
+    static func billing(version: String, afterApproval: String) -> String {
+        """
+        { "name": "billing", "version": "\(version)", "variables": { "orderId": null, "order": null, "status": "new" },
+          "keys": ["orderId"],
+          "body": { "sequence": [
+            { "receive": { "operation": "submit", "assignTo": "order" } },
+            { "assign": { "to": "orderId", "value": "order.orderId" } },
+            { "persist": {} },
+            { "receive": { "operation": "approve", "correlateOn": "orderId" } },
+            \(afterApproval) ] } }
+        """
+    }
+
+    /// A faulted instance is recovered onto the fixed version and completes; a fork from before
+    /// the fault runs too; a refusal names its reason with its code.
+    @Test func aFaultedInstanceIsRecoveredAndForked() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.destroy() } }
+        let host = try await HTTPHost(
+            fixture, hostID: "api",
+            definitions: [
+                "billing-1": Self.billing(version: "1", afterApproval: #"{ "throw": { "message": "'broken'" } }"#),
+                "billing-2": Self.billing(
+                    version: "2", afterApproval: #"{ "assign": { "to": "status", "value": "'billed'" } }"#),
+            ],
+            arguments: ["--tracking", "instance"])
+        defer { Task { _ = await host.stop() } }
+
+        let started = try await host.call("POST", "/v1/instances", #"{"definition": "billing", "version": "1"}"#)
+        let id = try #require(started.json["id"]?.stringValue, "\(started.json)")
+        _ = try await host.call(
+            "POST", "/v1/instances/\(id)/messages?wait=idle", #"{"operation": "submit", "body": {"orderId": 7}}"#)
+        let approved = try await host.call(
+            "POST", "/v1/messages?wait=completed", #"{"operation": "approve", "body": {"orderId": 7}}"#)
+        #expect(approved.json["instance"]?["status"] == .string("faulted"), "\(approved.json)")
+
+        let wrong = try await host.call("POST", "/v1/instances/\(id)/recover", #"{"version": "9"}"#)
+        #expect(wrong.status == 404 && wrong.json["error"]?["code"] == .string("definition-not-found"), "\(wrong.json)")
+        let history = try await host.call("GET", "/v1/instances/\(id)/history")
+        let records = history.json["records"]?.arrayValue ?? []
+        let lastGood = try #require(
+            records.last { $0["kind"] == .string("persisted") }?["version"]?.numberValue, "\(history.json)")
+        let fork = try await host.call(
+            "POST", "/v1/instances/\(id)/fork",
+            #"{"from": \#(Int(lastGood)), "version": "2", "variables": {"orderId": 8}}"#)
+        #expect(fork.status == 201 && fork.json["definition"]?["version"] == .string("2"), "\(fork.json)")
+        let taken = try await host.call("POST", "/v1/instances/\(id)/fork", #"{"from": \#(Int(lastGood))}"#)
+        #expect(taken.status == 409 && taken.json["error"]?["code"] == .string("key-conflict"), "\(taken.json)")
+
+        let recovered = try await host.call("POST", "/v1/instances/\(id)/recover", #"{"version": "2"}"#)
+        #expect(recovered.status == 200 && recovered.json["status"] == .string("idle"), "\(recovered.json)")
+        for orderId in [7, 8] {
+            let done = try await host.call(
+                "POST", "/v1/messages?wait=completed", #"{"operation": "approve", "body": {"orderId": \#(orderId)}}"#)
+            #expect(done.json["instance"]?["variables"]?["status"] == .string("billed"), "\(done.json)")
+        }
+        let rewound = try await host.call("POST", "/v1/instances/\(id)/rewind", #"{"to": 0}"#)
+        #expect(rewound.status == 400 && rewound.json["error"]?["code"] == .string("invalid-input"))
+        try host.expectConformance()
+    }
+
     @Test func anOrderNobodyApprovesExpires() async throws {
         let fixture = try await StoreFixture()
         defer { Task { await fixture.destroy() } }
@@ -562,5 +624,9 @@ extension JSONValue {
 
     fileprivate var arrayValue: [JSONValue]? {
         if case .array(let items) = self { items } else { nil }
+    }
+
+    fileprivate var numberValue: Double? {
+        if case .number(let value) = self { value } else { nil }
     }
 }
