@@ -22,31 +22,50 @@ extension WorkflowService {
     public func rewind(
         _ id: UUID, to version: Int64, onto targetVersion: String? = nil, catalog: DefinitionCatalog
     ) async throws(ApplicationError) -> InstanceView {
+        try await rewind(id, to: version, onto: targetVersion, catalog: catalog, onlyIfFaulted: false)
+    }
+
+    /// ``rewind(_:to:onto:catalog:)``; with `onlyIfFaulted`, refused unless the instance is
+    /// faulted when it is locked for the rewind (a retried recover finds it running again and
+    /// changes nothing).
+    private func rewind(
+        _ id: UUID, to version: Int64, onto targetVersion: String?, catalog: DefinitionCatalog, onlyIfFaulted: Bool
+    ) async throws(ApplicationError) -> InstanceView {
         let instance = try await continuing(id, from: version, onto: targetVersion, catalog: catalog)
-        let snapshot = try snapshot(of: instance)
         let target = instance.definition.identity
+        // Read before the lock is taken (it lasts 30 s): what a deleted instance comes back as.
+        let lastRecorded = try await recordedVersions(of: id).last ?? version
+        let revisionDefinition = try await revisionState(id, version).definition
         var detail: [String: JSONValue] = ["to": .number(Double(version))]
         try await asOperator { owner in
             do {
                 let current = try await store.loadInstance(id, owner: owner).record
+                if onlyIfFaulted && current.summary.status != .faulted {
+                    throw ApplicationError(
+                        .conflict,
+                        "instance \(id) is \(current.summary.status.rawValue) now, not faulted: it was recovered "
+                            + "already; nothing was changed")
+                }
                 detail["from"] = .number(Double(current.version))
                 let moved = current.summary.definition != target
                 if moved { detail["definitionVersion"] = .string(target.version) }
+                // A suspended instance stays suspended.
                 _ = try await store.save(
                     SaveRequest(
-                        instanceID: id, owner: owner, expectedVersion: current.version, snapshot: snapshot,
+                        instanceID: id, owner: owner, expectedVersion: current.version,
+                        snapshot: try snapshot(of: instance, suspended: current.summary.isSuspended),
                         lockAction: .unlock, history: [HistoryEvent(at: clock(), kind: .rewound, detail: detail)],
                         definition: moved ? target : nil))
-            } catch let error as InstanceStoreError where error.code == .instanceNotFound {
-                // The completion action deleted it: it comes back from its history.
-                let last = try await recordedVersions(of: id).last ?? version
-                detail["from"] = .number(Double(last))
-                let revisionDefinition = try await revisionState(id, version).definition
+            } catch let error as InstanceStoreError where error.code == .instanceNotFound && !onlyIfFaulted {
+                // The completion action deleted it: it comes back from its history, after its
+                // last recorded version.
+                detail["from"] = .number(Double(lastRecorded))
                 if revisionDefinition != target { detail["definitionVersion"] = .string(target.version) }
                 _ = try await store.createInstance(
                     CreateInstanceRequest(
-                        id: id, owner: owner, definition: target, snapshot: snapshot,
-                        history: [HistoryEvent(at: clock(), kind: .rewound, detail: detail)], version: last + 1))
+                        id: id, owner: owner, definition: target, snapshot: try snapshot(of: instance),
+                        history: [HistoryEvent(at: clock(), kind: .rewound, detail: detail)],
+                        version: lastRecorded + 1))
                 _ = try await store.releaseLock(of: id, owner: owner)
             }
         }
@@ -71,7 +90,9 @@ extension WorkflowService {
         var detail: [String: JSONValue] = [
             "instance": .string(id.lowercasedText), "revision": .number(Double(version)),
         ]
-        if let targetVersion { detail["definitionVersion"] = .string(targetVersion) }
+        if let targetVersion, targetVersion != (try await revisionState(id, version)).definition.version {
+            detail["definitionVersion"] = .string(targetVersion)
+        }
         let event = HistoryEvent(at: clock(), kind: .forked, detail: detail)
         do {
             try await asOperator { owner in
@@ -81,11 +102,13 @@ extension WorkflowService {
                 _ = try await store.releaseLock(of: forkID, owner: owner)
             }
         } catch  where error.code == .keyConflict {
-            let keys = instance.state.keys.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value.jsonText)" }
+            let keys = instance.state.keys.sorted { $0.key < $1.key }
             throw ApplicationError(
                 .keyConflict,
-                "the fork would hold the correlation key \(keys.joined(separator: ", ")), which another instance "
-                    + "holds: give the fork its own key values (wf fork … --set \(keys.first ?? "name=value"))")
+                "the fork would hold the correlation key "
+                    + keys.map { "\($0.key) = \($0.value.jsonText)" }.joined(separator: ", ")
+                    + ", which another instance holds: give the fork its own key values ("
+                    + keys.map { "--set \($0.key)=NEW" }.joined(separator: " ") + ")")
         }
         return try await show(forkID)
     }
@@ -108,7 +131,7 @@ extension WorkflowService {
             guard let data = try await call({ try await store.revision(of: id, version: version) }),
                 let state = try? InstanceState.decode(data), !state.status.isFinal
             else { continue }
-            return try await rewind(id, to: version, onto: targetVersion, catalog: catalog)
+            return try await rewind(id, to: version, onto: targetVersion, catalog: catalog, onlyIfFaulted: true)
         }
         throw ApplicationError(
             .instanceNotFound,
@@ -157,9 +180,11 @@ extension WorkflowService {
         }
     }
 
-    private func snapshot(of instance: WorkflowInstance) throws(ApplicationError) -> InstanceSnapshot {
+    private func snapshot(of instance: WorkflowInstance, suspended: Bool = false) throws(ApplicationError)
+        -> InstanceSnapshot
+    {
         do {
-            return try instance.snapshot(suspended: false)
+            return try instance.snapshot(suspended: suspended)
         } catch {
             throw ApplicationError(error)
         }

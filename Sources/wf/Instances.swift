@@ -210,7 +210,8 @@ struct Rewind: AsyncParsableCommand {
             --definitions. With --version, it goes on under that version of its definition (also among \
             --definitions) when the two are compatible at that point: every running activity and open bookmark \
             exists at the same place in the new version; otherwise nothing changes and the first difference is \
-            named. The rewind is recorded in its history.
+            named. A pending timer keeps the due time it was set with. A suspended instance stays suspended. The \
+            rewind is recorded in its history.
             """)
 
     @OptionGroup var instance: InstanceOptions

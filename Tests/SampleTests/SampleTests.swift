@@ -160,4 +160,24 @@ import Testing
         }
         await env.close()
     }
+
+    /// An async custom activity runs to its end (in real time) before the kit's calls return.
+    @Test func anAsyncActivityRunsToItsEnd() async throws {
+        let priced = try WorkflowDefinition(name: "priced", version: "1", variables: ["qty": 4, "total": 0]) {
+            InvokeAsync("price", input: "qty", assignTo: "total") { input in
+                try await Task.sleep(for: .milliseconds(20))
+                guard case .number(let qty) = input else { return 0 }
+                return .number(qty * 3)
+            }
+            Delay("PT1H")
+            WriteLine("'total ' + total")
+        }
+        let env = try await WorkflowTestEnvironment(definitions: [priced])
+        let id = try await env.start("priced")
+        try await env.expect(id, status: .idle, variables: ["total": 12])
+        try await env.advance(by: .seconds(3600))
+        try await env.expect(id, status: .completed)
+        #expect(env.lines(of: id) == ["total 12"])
+        await env.close()
+    }
 }

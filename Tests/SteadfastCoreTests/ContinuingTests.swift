@@ -74,9 +74,47 @@ import Testing
             ])
         let message = refusal(swapped)
         #expect(message.contains("body.sequence[1]") && message.contains("receive"), "\(message)")
+        // A correlation key the instance would gain.
+        let keyed = try WorkflowDefinition(
+            document: [
+                "name": "flow", "version": "2", "variables": ["n": 1], "keys": ["n"],
+                "body": try JSONValue.parse(
+                    #"{"sequence": [{"delay": {"duration": "PT1H"}}, {"receive": {"operation": "approve"}}]}"#,
+                    what: "the body"),
+            ])
+        #expect(refusal(keyed).contains("correlated on"))
         let other = try WorkflowDefinition(
             document: ["name": "other", "version": "1", "variables": ["n": 1], "body": ["persist": [:]]])
         #expect(refusal(other).contains("another workflow"))
+    }
+}
+
+extension ContinuingTests {
+    /// A pick whose winner is now another branch's trigger: the choice made is named.
+    @Test func aChoiceMadeAlreadyMustMeanTheSame() throws {
+        func pick(_ version: String, _ first: String, _ second: String) throws -> WorkflowDefinition {
+            try WorkflowDefinition(
+                document: [
+                    "name": "choice", "version": .string(version),
+                    "body": try JSONValue.parse(
+                        #"{"pick": [{"trigger": {"receive": {"operation": "\#(first)"}}, "action": {"delay": {"duration": "PT1H"}}}, {"trigger": {"receive": {"operation": "\#(second)"}}, "action": {"delay": {"duration": "PT1H"}}}]}"#,
+                        what: "the body"),
+                ])
+        }
+        let v1 = try pick("1", "approve", "reject")
+        var instance = try WorkflowInstance(definition: v1, instanceID: "i-1")
+        _ = instance.run(now: t0)
+        _ = try instance.resume(operation: "approve", message: [:], now: t0)
+        #expect(
+            try WorkflowInstance(continuing: instance.state, of: v1, under: try pick("2", "approve", "deny"))
+                .state.timers.count == 1)
+        let swapped = try pick("3", "reject", "approve")
+        do {
+            _ = try WorkflowInstance(continuing: instance.state, of: v1, under: swapped)
+            Issue.record("the other branch's action took over")
+        } catch {
+            #expect(error.code == .incompatibleDefinition && error.message.contains("branch 0"), "\(error)")
+        }
     }
 }
 

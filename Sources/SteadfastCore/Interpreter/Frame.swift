@@ -110,6 +110,13 @@ enum FrameValidator {
 
     /// Throws the first place, depth first, where `frame` does not fit `node`.
     static func check(_ frame: Frame, against node: Node) throws(Misfit) {
+        try checkHere(frame, against: node)
+        for (childNode, childFrame) in frame.children(of: node) { try check(childFrame, against: childNode) }
+    }
+
+    /// Throws unless `frame` fits `node` itself (its children unchecked): then, and only then,
+    /// `frame.children(of: node)` may be called.
+    static func checkHere(_ frame: Frame, against node: Node) throws(Misfit) {
         func fail(_ detail: String) -> Misfit { Misfit(path: node.path, detail: detail) }
         switch (frame, node.kind) {
         case (.sequence(let index, _), .sequence(let nodes)):
@@ -134,7 +141,6 @@ enum FrameValidator {
         default:
             throw fail("found a \(frame.kindName) frame on a \(node.kindName) activity")
         }
-        for (childNode, childFrame) in frame.children(of: node) { try check(childFrame, against: childNode) }
     }
 }
 

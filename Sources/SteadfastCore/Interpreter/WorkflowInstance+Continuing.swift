@@ -58,42 +58,55 @@ extension WorkflowInstance {
         if let undeclared = state.variables.keys.sorted().first(where: { target.variables[$0] == nil }) {
             throw refuse("it holds the variable '\(undeclared)', which version \(target.version) does not declare")
         }
-        guard let execution = state.execution else { return }
-        do {
-            try FrameValidator.check(execution, against: target.root)
-        } catch {
-            throw refuse(
-                "at \(error.path), where an activity runs in version \(source.version), version \(target.version) "
-                    + "differs: \(error.detail)")
+        let keyed = { (definition: WorkflowDefinition) in
+            definition.keys.filter { (state.variables[$0] ?? definition.variables[$0] ?? .null) != .null }.sorted()
         }
-        // The frames fit both trees, so activity kinds agree wherever one runs; what a leaf
-        // waits for may still differ.
-        var difference: String?
-        func compare(_ frame: Frame, _ old: Node, _ new: Node) {
-            guard difference == nil else { return }
+        if keyed(source) != keyed(target) {
+            throw refuse(
+                "it is correlated on \(keyed(source)) in version \(source.version), but would be on \(keyed(target)) in "
+                    + "version \(target.version)")
+        }
+        guard let execution = state.execution else { return }
+        // One walk, depth first: where the frame does not fit the new version, or what a
+        // running activity waits for (or chose already) differs, whichever comes first.
+        func receive(_ node: Node) -> String {
+            guard case .receive(let spec) = node.kind else { return "a \(node.kindName)" }
+            return "'\(spec.operation)'\(spec.correlateOn.map { " on \($0)" } ?? "")"
+                + (spec.createsInstance ? " (creating instances)" : "")
+        }
+        func compare(_ frame: Frame, _ old: Node, _ new: Node) throws(WorkflowError) {
+            do {
+                try FrameValidator.checkHere(frame, against: new)
+            } catch {
+                throw refuse(
+                    "at \(error.path), where an activity runs in version \(source.version), version \(target.version) "
+                        + "differs: \(error.detail)")
+            }
             switch (old.kind, new.kind, frame) {
-            case (.receive(let was), .receive(let now), .receive(nil)):
-                if (was.operation, was.correlateOn, was.createsInstance) != (
-                    now.operation, now.correlateOn, now.createsInstance
-                ) {
-                    difference =
-                        "the open bookmark at \(old.path) waits for '\(was.operation)'\(was.correlateOn.map { " on \($0)" } ?? "")"
-                        + " in version \(source.version), but for '\(now.operation)'\(now.correlateOn.map { " on \($0)" } ?? "")"
-                        + " in version \(target.version)"
-                }
-            case (.invoke(let was, _, _), .invoke(let now, _, _), .asyncInvoke):
-                if was != now {
-                    difference =
-                        "the async call at \(old.path) runs '\(was)' in version \(source.version), but '\(now)' in "
-                        + "version \(target.version)"
-                }
+            case (.receive, .receive, .receive(nil)) where receive(old) != receive(new):
+                throw refuse(
+                    "the open bookmark at \(old.path) waits for \(receive(old)) in version \(source.version), but for "
+                        + "\(receive(new)) in version \(target.version)")
+            case (.invoke(let was, _, _), .invoke(let now, _, _), .asyncInvoke) where was != now:
+                throw refuse(
+                    "the async call at \(old.path) runs '\(was)' in version \(source.version), but '\(now)' in version "
+                        + "\(target.version)")
+            case (.pick(let was), .pick(let now), .pickAction(let winner, _))
+            where receive(was[winner].trigger) != receive(now[winner].trigger):
+                throw refuse(
+                    "the pick at \(old.path) went on with branch \(winner), taken by \(receive(was[winner].trigger)) in "
+                        + "version \(source.version), but by \(receive(now[winner].trigger)) in version \(target.version)"
+                )
+            case (.tryCatch(_, _, let was), .tryCatch(_, _, let now), .catchBody) where was?.source != now?.source:
+                throw refuse(
+                    "the catch at \(old.path) runs with the fault in '\(was?.source ?? "nothing")' in version "
+                        + "\(source.version), but in '\(now?.source ?? "nothing")' in version \(target.version)")
             default:
                 for ((oldChild, child), (newChild, _)) in zip(frame.children(of: old), frame.children(of: new)) {
-                    compare(child, oldChild, newChild)
+                    try compare(child, oldChild, newChild)
                 }
             }
         }
-        compare(execution, source.root, target.root)
-        if let difference { throw refuse(difference) }
+        try compare(execution, source.root, target.root)
     }
 }

@@ -69,8 +69,6 @@ public struct HistoryEvent: Sendable, Hashable {
     }
 }
 
-/// A recorded event: its place is the instance version the recording save wrote (the revision
-/// it belongs to) and its order among that save's records.
 extension HistoryEvent {
     /// An `activities` record's trace, from `(kind, path)` pairs in order.
     public static func activities(at: Date, _ trace: some Sequence<(kind: HistoryKind, path: String)>) -> HistoryEvent?
@@ -102,6 +100,8 @@ extension HistoryEvent {
     ]
 }
 
+/// A recorded event: its place is the instance version the recording save wrote (the revision
+/// it belongs to) and its order among that save's records.
 public struct HistoryRecord: Sendable, Hashable {
     public var instanceID: UUID
     public var version: Int64

@@ -125,20 +125,28 @@ extension SQLInstanceCommands {
         }
     }
 
-    /// Deletes the history of up to `limit` instances that ended before `cutoff` and recorded
-    /// nothing since they ended (a rewind after the end keeps it); returns how many instances'
-    /// history went.
+    /// Deletes the history of up to `limit` instances that ended before `cutoff`: it recorded
+    /// nothing since it ended (a rewind after the end keeps it), or nothing since `cutoff` and
+    /// no live instance has it (one brought back that ended again without a record of it);
+    /// returns how many instances' history went.
     public func pruneHistory(endedBefore cutoff: Date, limit: Int, on db: any SQLConnection) throws -> Int {
         let ended = try db.query(
             """
             SELECT DISTINCT created_at, instance_id FROM history h
-            WHERE ended_at < ? AND NOT EXISTS (
-                SELECT 1 FROM history later
-                WHERE later.created_at = h.created_at AND later.instance_id = h.instance_id
-                    AND later.version > h.version)
+            WHERE ended_at < ? AND (
+                NOT EXISTS (
+                    SELECT 1 FROM history later
+                    WHERE later.created_at = h.created_at AND later.instance_id = h.instance_id
+                        AND later.version > h.version)
+                OR (NOT EXISTS (
+                        SELECT 1 FROM history later
+                        WHERE later.created_at = h.created_at AND later.instance_id = h.instance_id
+                            AND later.recorded_at >= ?)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM instances i WHERE i.id = h.instance_id AND i.status IN ('running', 'idle'))))
             LIMIT ?
             """,
-            [.time(cutoff), .integer(Int64(max(0, limit)))]
+            [.time(cutoff), .time(cutoff), .integer(Int64(max(0, limit)))]
         )
         for row in ended {
             try db.execute(
