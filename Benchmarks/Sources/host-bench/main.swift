@@ -127,7 +127,7 @@ let threeSteps = try WorkflowDefinition(name: "three-steps", version: "1", varia
 
 /// Runs `total` three-step workflows to completion, `concurrency` at a time; returns workflows/s
 /// and the store's commits per workflow.
-func throughput(concurrency: Int, total: Int, tracking: TrackingProfile = .full) async throws -> (
+func throughput(concurrency: Int, total: Int, tracking: TrackingProfile = .off) async throws -> (
     perSecond: Double, transactions: Double
 ) {
     let (store, path) = try await temporaryStore()

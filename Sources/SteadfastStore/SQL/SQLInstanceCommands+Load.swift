@@ -106,7 +106,7 @@ extension SQLInstanceCommands {
     public func releaseLock(of id: UUID, owner: UUID, applied: [Int64], on db: any SQLConnection) throws -> Bool {
         let released =
             try db.execute(
-                "UPDATE instances SET lock_owner_id = NULL, claims_since_save = 0 WHERE id = ? AND lock_owner_id = ?",
+                "UPDATE instances SET lock_owner_id = NULL, claims_since_save = 0 WHERE id = ? AND \(Self.heldBy)",
                 [.uuid(id), .uuid(owner)]
             ) == 1
         if released { try settleInbox(of: id, applied: applied, rejected: [:], now: now, on: db) }
