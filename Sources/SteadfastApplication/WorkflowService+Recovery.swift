@@ -31,11 +31,11 @@ extension WorkflowService {
     private func rewind(
         _ id: UUID, to version: Int64, onto targetVersion: String?, catalog: DefinitionCatalog, onlyIfFaulted: Bool
     ) async throws(ApplicationError) -> InstanceView {
-        let instance = try await continuing(id, from: version, onto: targetVersion, catalog: catalog)
+        let (instance, revisionDefinition) = try await continuing(
+            id, from: version, onto: targetVersion, catalog: catalog)
         let target = instance.definition.identity
         // Read before the lock is taken (it lasts 30 s): what a deleted instance comes back as.
         let lastRecorded = try await recordedVersions(of: id).last ?? version
-        let revisionDefinition = try await revisionState(id, version).definition
         var detail: [String: JSONValue] = ["to": .number(Double(version))]
         try await asOperator { owner in
             do {
@@ -83,16 +83,14 @@ extension WorkflowService {
         catalog: DefinitionCatalog
     ) async throws(ApplicationError) -> InstanceView {
         let forkID = UUID()
-        let instance = try await continuing(
+        let (instance, revisionDefinition) = try await continuing(
             id, from: version, onto: targetVersion, as: forkID, setting: changes, catalog: catalog)
         let snapshot = try snapshot(of: instance)
         let target = instance.definition.identity
         var detail: [String: JSONValue] = [
             "instance": .string(id.lowercasedText), "revision": .number(Double(version)),
         ]
-        if let targetVersion, targetVersion != (try await revisionState(id, version)).definition.version {
-            detail["definitionVersion"] = .string(targetVersion)
-        }
+        if target != revisionDefinition { detail["definitionVersion"] = .string(target.version) }
         let event = HistoryEvent(at: clock(), kind: .forked, detail: detail)
         do {
             try await asOperator { owner in
@@ -140,11 +138,12 @@ extension WorkflowService {
     }
 
     /// What revision `version` of instance `id` goes on as: loaded under its exact definition,
-    /// then moved as asked (see `WorkflowInstance.init(continuing:of:under:as:setting:)`).
+    /// then moved as asked (see `WorkflowInstance.init(continuing:of:under:as:setting:)`); and
+    /// the definition the revision was saved under.
     private func continuing(
         _ id: UUID, from version: Int64, onto targetVersion: String?, as newID: UUID? = nil,
         setting changes: [String: JSONValue] = [:], catalog: DefinitionCatalog
-    ) async throws(ApplicationError) -> WorkflowInstance {
+    ) async throws(ApplicationError) -> (instance: WorkflowInstance, revisionDefinition: DefinitionIdentity) {
         let state = try await revisionState(id, version)
         guard !state.status.isFinal else {
             throw ApplicationError(
@@ -172,9 +171,9 @@ extension WorkflowService {
             }
         }
         do {
-            return try WorkflowInstance(
-                continuing: state, of: source, under: target, as: newID?.uuidString,
-                setting: changes)
+            let instance = try WorkflowInstance(
+                continuing: state, of: source, under: target, as: newID?.uuidString, setting: changes)
+            return (instance, identity)
         } catch {
             throw ApplicationError(error)
         }
