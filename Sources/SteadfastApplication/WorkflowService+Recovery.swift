@@ -121,7 +121,7 @@ extension WorkflowService {
         let view = try await show(id)
         guard view.status == .faulted else {
             throw ApplicationError(
-                .invalidInput,
+                .conflict,
                 "instance \(id) is \(view.status.rawValue), not faulted: recover brings back faulted instances; put "
                     + "another back to one of its revisions with `wf rewind` (see `wf history` for them)")
         }

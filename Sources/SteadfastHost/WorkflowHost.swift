@@ -159,10 +159,10 @@ public actor WorkflowHost {
                 catalog.latest(name: definitionName)
             }
         guard let definition = found else {
-            let known = catalog.definitions.map { "\($0.name) v\($0.version)" }.sorted().joined(separator: ", ")
+            let known = catalog.definitions.map { "\($0.name)@\($0.version)" }.sorted().joined(separator: ", ")
             let wanted =
                 version.map { "version '\($0)' of '\(definitionName)'" } ?? "a definition named '\(definitionName)'"
-            throw HostError(.definitionNotFound, "no \(wanted) is hosted (hosted: \(known))")
+            throw HostError(.definitionNotFound, "\(wanted) is not hosted here (hosted: \(known))")
         }
         let id = UUID()
         let instance = try WorkflowInstance(definition: definition, instanceID: id.uppercasedText, input: input)
@@ -345,7 +345,7 @@ public actor WorkflowHost {
                 elapsed += wait
                 guard (try? await Task.sleep(for: wait)) != nil, await self.retryLoad(id, for: entry) else { break }
             }
-            await self.endRetry(id)
+            self.endRetry(id)
         }
     }
 

@@ -19,7 +19,7 @@ import Synchronization
 /// let id = try await env.send("submit", ["orderId": 7])
 /// try await env.advance(by: .seconds(72 * 3600))
 /// try await env.expect(id, status: .completed, variables: ["status": "expired"])
-/// #expect(try await env.lines(of: id) == ["order 7 is expired"])
+/// #expect(env.lines(of: id) == ["order 7 is expired"])
 /// await env.close()
 /// ```
 ///

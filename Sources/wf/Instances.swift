@@ -207,7 +207,7 @@ struct Rewind: AsyncParsableCommand {
             its definition runs it on from there. What it did after that revision is discarded; messages still \
             waiting in its inbox stay. A live host must not hold it (`wf abandon` makes it let go); an instance the \
             completion action deleted comes back from its history. The revision's exact definition must be among \
-            --definitions. With --version, it goes on under that version of its definition (also among \
+            --definitions. With --to-version, it goes on under that version of its definition (also among \
             --definitions) when the two are compatible at that point: every running activity and open bookmark \
             exists at the same place in the new version; otherwise nothing changes and the first difference is \
             named. A pending timer keeps the due time it was set with. A suspended instance stays suspended. The \
@@ -232,7 +232,7 @@ struct Recover: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Bring a faulted instance back: rewind it to its last revision from before the fault.",
         discussion: """
-            Like `wf rewind ID --to N` with N the latest revision that had not ended. With --version, it goes on \
+            Like `wf rewind ID --to N` with N the latest revision that had not ended. With --to-version, it goes on \
             under that version of its definition (one that fixes the fault), when the two are compatible at that \
             point; otherwise nothing changes and the first difference is named. A host of the definition then runs \
             it on. Revisions are recorded by hosts that run with --tracking instance or full.
@@ -244,10 +244,20 @@ struct Recover: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = try await reportingErrors(json: instance.output.json) { try definitions.load().catalog }
-        let view = try await instance.withInstance { service, id in
-            try await service.recover(id, onto: target.version, catalog: catalog)
+        let (view, rewound) = try await instance.withInstance { service, id in
+            let view = try await service.recover(id, onto: target.version, catalog: catalog)
+            return (view, try await service.history(id).last { $0.kind == HistoryKind.rewound.rawValue })
         }
-        if instance.output.json { try printJSON(view) } else { print(view.detailText) }
+        if instance.output.json {
+            try printJSON(view)
+        } else {
+            if let rewound, let to = rewound.detail["to"] {
+                print(
+                    "recovered: back to revision \(to.text), as version \(rewound.version), under '\(view.definition.name)' "
+                        + "version \(view.definition.version)")
+            }
+            print(view.detailText)
+        }
     }
 }
 
@@ -258,7 +268,7 @@ struct Fork: AsyncParsableCommand {
             The new instance has its own id, the revision's variables (--set changes some, such as its correlation \
             keys, which no two instances share) and goes on from the revision's point, on a host of its definition. \
             Its history starts with `forked`, naming where it came from. The revision's exact definition must be \
-            among --definitions; --version runs the fork under another version of it, when compatible at that point.
+            among --definitions; --to-version runs the fork under another version of it, when compatible at that point.
             """)
 
     @OptionGroup var instance: InstanceOptions
@@ -291,10 +301,11 @@ struct Fork: AsyncParsableCommand {
     }
 }
 
-/// `--version`: another version of the instance's definition to go on under.
+/// `--to-version`: another version of the instance's definition to go on under (`--version` is
+/// `wf --version`).
 struct TargetVersionOption: ParsableArguments {
     @Option(
-        name: .customLong("version"),
+        name: .customLong("to-version"),
         help: ArgumentHelp(
             "Go on under this version of the instance's definition (among --definitions), if compatible.",
             valueName: "VERSION"))

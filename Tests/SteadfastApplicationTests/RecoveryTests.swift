@@ -189,7 +189,7 @@ import Testing
             _ = try await service.recover(id, catalog: catalog)
             Issue.record("recovered an instance that is not faulted")
         } catch {
-            #expect(error.code == .invalidInput, "\(error)")
+            #expect(error.code == .conflict, "\(error)")
         }
 
         // A host of the fix runs both on.
