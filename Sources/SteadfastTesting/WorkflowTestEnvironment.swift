@@ -239,9 +239,11 @@ public actor WorkflowTestEnvironment {
     // MARK: Expectations
 
     /// Throws a ``WorkflowExpectationFailure`` describing the instance unless it has `status`,
-    /// each of `variables` has the value given, and it waits for exactly `waitingFor` when given.
+    /// each of `variables` has the value given, it waits for exactly `waitingFor` and has
+    /// written exactly `lines` (each when given).
     public func expect(
-        _ id: UUID, status: InstanceStatus, variables: [String: JSONValue] = [:], waitingFor: [String]? = nil
+        _ id: UUID, status: InstanceStatus, variables: [String: JSONValue] = [:], waitingFor: [String]? = nil,
+        lines: [String]? = nil
     ) async throws {
         let view = try await instance(id)
         var problems: [String] = []
@@ -256,6 +258,7 @@ public actor WorkflowTestEnvironment {
         if let waitingFor, waiting.sorted() != waitingFor.sorted() {
             problems.append("it waits for \(waiting), not \(waitingFor)")
         }
+        if let lines, self.lines(of: id) != lines { problems.append("it wrote \(self.lines(of: id)), not \(lines)") }
         if let fault = view.fault, status != .faulted { problems.append("it faulted: \(fault.message)") }
         guard problems.isEmpty else { throw WorkflowExpectationFailure(instance: id, problems: problems) }
     }
@@ -265,11 +268,21 @@ public actor WorkflowTestEnvironment {
     public func expectHistory(_ id: UUID, contains kinds: [String]) async throws {
         let recorded = try await history(of: id).map(\.kind)
         var remaining = kinds[...]
-        for kind in recorded where kind == remaining.first { remaining.removeFirst() }
-        guard remaining.isEmpty else {
-            throw WorkflowExpectationFailure(
-                instance: id, problems: ["its history has no '\(remaining.first!)' where expected; it has \(recorded)"])
+        var matched = 0  // records up to the last expected kind found
+        for (index, kind) in recorded.enumerated() where kind == remaining.first {
+            remaining.removeFirst()
+            matched = index + 1
         }
+        guard let missing = remaining.first else { return }
+        let after = recorded.dropFirst(matched)
+        let shown = after.prefix(12).joined(separator: ", ") + (after.count > 12 ? ", … (\(after.count) in all)" : "")
+        throw WorkflowExpectationFailure(
+            instance: id,
+            problems: [
+                "its history has no '\(missing)' where expected"
+                    + (after.isEmpty
+                        ? " (nothing came after the last one found)" : "; after the last one found: \(shown)")
+            ])
     }
 }
 

@@ -108,8 +108,9 @@ import Testing
         try await env.send("legal-review", ["documentId": "D-1", "approved": true])
         try await env.expect(id, status: .idle, waitingFor: ["finance-review"])
         try await env.advance(by: .seconds(86_400))
-        try await env.expect(id, status: .completed, variables: ["outcome": "rejected", "finance": nil])
-        #expect(env.lines(of: id) == ["document D-1 sent to legal and finance", "document D-1 is rejected"])
+        try await env.expect(
+            id, status: .completed, variables: ["outcome": "rejected", "finance": nil],
+            lines: ["document D-1 sent to legal and finance", "document D-1 is rejected"])
         await env.close()
     }
 
@@ -157,6 +158,13 @@ import Testing
         } catch let failure as WorkflowExpectationFailure {
             #expect(failure.description.contains("status is completed, not idle"), "\(failure)")
             #expect(failure.description.contains("'sent' is 3, not 1"), "\(failure)")
+        }
+        do {
+            try await env.expectHistory(id, contains: ["created", "timer-fired", "faulted"])
+            Issue.record("a history without a fault held")
+        } catch let failure as WorkflowExpectationFailure {
+            #expect(
+                failure.description.contains("no 'faulted'") && failure.description.contains("completed"), "\(failure)")
         }
         await env.close()
     }
