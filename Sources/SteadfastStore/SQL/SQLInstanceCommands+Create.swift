@@ -7,8 +7,11 @@ extension SQLInstanceCommands {
         let (insert, state) = try instanceInsert(request, now: now)
         if let idempotency = request.idempotency { try claim(idempotency, for: request.id, now: now, on: db) }
         let owner: LockOwner
+        let createdAt: Date
         do {
-            owner = try Self.liveOwner(request.owner, row: db.queryFirst(insert.sql, insert.parameters), now: now)
+            let row = try db.queryFirst(insert.sql, insert.parameters)
+            owner = try Self.liveOwner(request.owner, row: row, now: now)
+            createdAt = try row?.time(3) ?? now  // a restored row keeps its first creation time
         } catch let error as SQLDriverError where error.kind == .uniqueViolation {
             throw InstanceStoreError(
                 .invalidRequest,
@@ -20,7 +23,7 @@ extension SQLInstanceCommands {
         try recordHistory(
             of: request.id, version: request.version, request.history, state: state,
             createdAt: request.version == 1 ? now : nil, on: db)
-        return Self.created(request, owner: owner, encoding: state.encoding, now: now)
+        return Self.created(request, owner: owner, encoding: state.encoding, createdAt: createdAt, now: now)
     }
 
     /// The create as statements that need no answer to be sent: the instance row and its
@@ -39,7 +42,7 @@ extension SQLInstanceCommands {
             + [Self.historyInsert(of: id, version: 1, request.history, state: state, createdAt: now)].compactMap { $0 }
         return SQLPipelined(statements: [insert] + attached) { rows in
             let owner = try Self.liveOwner(request.owner, row: rows.first?.first, now: now)
-            return Self.created(request, owner: owner, encoding: state.encoding, now: now)
+            return Self.created(request, owner: owner, encoding: state.encoding, createdAt: now, now: now)
         }
     }
 
@@ -121,7 +124,8 @@ extension SQLInstanceCommands {
             RETURNING
                 (SELECT host_id FROM lock_owners WHERE id = lock_owner_id),
                 (SELECT lock_duration_ms FROM lock_owners WHERE id = lock_owner_id),
-                (SELECT lock_expires_at FROM lock_owners WHERE id = lock_owner_id)
+                (SELECT lock_expires_at FROM lock_owners WHERE id = lock_owner_id),
+                created_at
             """,
             [
                 .uuid(request.id), .text(request.definition.name), .text(request.definition.version),
@@ -137,7 +141,7 @@ extension SQLInstanceCommands {
 
     /// What was just written, without reading it back.
     private static func created(
-        _ request: CreateInstanceRequest, owner: LockOwner, encoding: StateEncoding, now: Date
+        _ request: CreateInstanceRequest, owner: LockOwner, encoding: StateEncoding, createdAt: Date, now: Date
     ) -> InstanceRecord {
         let snapshot = request.snapshot
         let summary = InstanceSummary(
@@ -145,7 +149,7 @@ extension SQLInstanceCommands {
             isSuspended: snapshot.isSuspended, version: request.version,
             lock: InstanceLock(ownerID: owner.id, hostID: owner.hostID, expiresAt: owner.lockExpiresAt),
             nextTimerAt: snapshot.nextTimerAt.map { StoreTime.date(StoreTime.milliseconds($0)) },
-            fault: snapshot.fault, blockedReason: snapshot.blockedReason, createdAt: now, updatedAt: now)
+            fault: snapshot.fault, blockedReason: snapshot.blockedReason, createdAt: createdAt, updatedAt: now)
         return InstanceRecord(
             summary: summary, state: snapshot.state, stateEncoding: encoding, keys: snapshot.keys,
             bookmarks: snapshot.bookmarks, promotedProperties: snapshot.promotedProperties)

@@ -9,11 +9,9 @@ extension SQLInstanceCommands {
     }
 
     /// The state and history row a save of the usual kind (not a completion) writes, encoded;
-    /// nil when encoding fails (the save then fails the same way, with its error).
-    public func prepare(_ request: SaveRequest) -> PreparedSave? {
-        guard request.lockAction != .complete,
-            let state = try? encodedState(request.snapshot.state, of: request.instanceID)
-        else { return nil }
+    /// throws what encoding refuses (a state past the size limit).
+    public func prepare(_ request: SaveRequest) throws -> PreparedSave {
+        let state = try encodedState(request.snapshot.state, of: request.instanceID)
         let history = Self.historyInsert(
             of: request.instanceID, version: request.expectedVersion + 1, request.history, state: state)
         return PreparedSave(state: state, history: history)
@@ -33,7 +31,8 @@ extension SQLInstanceCommands {
         guard request.lockAction == .complete else {
             // The usual save is one statement: the update is a compare-and-set on the version, the
             // lock and the owner's lease, and tells which rows are attached.
-            let state = try prepared?.state ?? encodedState(snapshot.state, of: id)
+            let prepared = try prepared ?? prepare(request)
+            let state = prepared.state
             let stored = try writeState(request, state: state, now: now, on: db)
             if let definition = request.definition {
                 try db.execute(
@@ -45,11 +44,7 @@ extension SQLInstanceCommands {
                 of: id, applied: request.appliedEntryIDs, rejected: request.rejectedEntries,
                 poison: request.poisonEntries, now: now, on: db)
             try replaceAttachments(of: id, with: snapshot, stored: stored, on: db)
-            if let prepared {
-                if let history = prepared.history { try db.execute(history.sql, history.parameters) }
-            } else {
-                try recordHistory(of: id, version: request.expectedVersion + 1, request.history, state: state, on: db)
-            }
+            if let history = prepared.history { try db.execute(history.sql, history.parameters) }
             return SaveResult(
                 version: request.expectedVersion + 1, deleted: false,
                 rejectedEntries: request.rejectedEntries.count + request.poisonEntries.count)

@@ -64,7 +64,8 @@ extension SQLBackedStore {
         // the caller's thread: the one writer thread, which every commit waits for, then only
         // runs the statements.
         let pipelined = writer.pipelines ? commands.pipelinedSave(request, dialect: writer.dialect) : nil
-        let prepared = pipelined == nil ? commands.prepare(request) : nil
+        // (A completion is prepared in its transaction: it may delete rather than write.)
+        let prepared = pipelined == nil && request.lockAction != .complete ? try? commands.prepare(request) : nil
         return try await write(pipelined: pipelined) { commands, db in
             try commands.save(request, prepared: prepared, on: db)
         }
